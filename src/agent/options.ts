@@ -1,0 +1,154 @@
+import type { TcpType } from '../candidate/types.js';
+import { InvalidArgumentError } from '../errors.js';
+
+/** Which side of the ICE session this agent takes (RFC 8445 §6.1.1). */
+export type IceRole = 'controlling' | 'controlled';
+
+/** A STUN server used to learn server-reflexive candidates (STUN over TCP, RFC 8489 §6.2.2). */
+export interface StunServerAddress {
+  host: string;
+  port: number;
+}
+
+/** A TURN server for relayed candidates (RFC 8656 over TCP with RFC 6062 TCP allocations). */
+export interface TurnServerOptions {
+  host: string;
+  port: number;
+  username: string;
+  password: string;
+  transport?: 'tcp' | 'tls';
+}
+
+/** Everything an {@link IceAgent} can be told; every field is optional. */
+export interface IceAgentOptions {
+  /** Fixed role. Default: the offerer (the side that produced its description first) controls; conflicts are
+   * settled by the RFC 8445 tie-breaker. */
+  role?: IceRole;
+  /** Which tcptypes to gather (default all three). */
+  tcpTypes?: TcpType[];
+  /** Local IPs to use. Default: every non-loopback unicast IPv4/IPv6 address; loopback when there is none. */
+  addresses?: string[];
+  /** Add loopback addresses to the default set. */
+  includeLoopback?: boolean;
+  /** Ports for passive and S-O candidates (inclusive range). Default: any free port. */
+  portRange?: { min: number; max: number };
+  /** Cancels gathering and connecting. */
+  signal?: AbortSignal;
+  /** STUN servers for server-reflexive candidates. */
+  stunServers?: StunServerAddress[];
+  /** TURN servers for relayed candidates. */
+  turnServers?: TurnServerOptions[];
+  /** Only relayed candidates are offered and paired (for tests and demos of the relay path). */
+  forceRelay?: boolean;
+  /** Ta: pause between two ordinary checks (ms, >= 1). Default 5. */
+  checkPacingMs?: number;
+  /** How long one check may take, TCP connection set-up included (ms). Default 2500 (survives a lost SYN). */
+  checkTimeoutMs?: number;
+  /** S-O: pause before dialling again after a RST (ms). Default 20. */
+  soRetryDelayMs?: number;
+  /** S-O: send a fresh SYN from the same port this often while unanswered (ms). Default 100. */
+  soResynIntervalMs?: number;
+  /** Controlling agent: longest wait, from the first check, for a better pair before nominating (ms). Default 800. */
+  nominationWaitMs?: number;
+  /** Give up waiting for the remote end-of-candidates after this long (ms). Default 5000. */
+  remoteEndOfCandidatesTimeoutMs?: number;
+  /** Overall limit for `connect()` (ms). Default 30000. */
+  connectTimeoutMs?: number;
+  /** Limit for STUN/TURN server transactions while gathering (ms). Default 3000. */
+  gatherTimeoutMs?: number;
+  /** Largest RFC 4571 frame accepted from the peer (bytes, <= 65535). Default 65535. */
+  maxFrameSize?: number;
+  /** Candidate-pair limit (RFC 8445 §6.1.2.5). Default 100. */
+  maxPairs?: number;
+  /** Local credentials; generated when absent (ufrag >= 4 chars, pwd >= 22 chars). */
+  ufrag?: string;
+  pwd?: string;
+}
+
+/** Options with every default filled in. */
+export type ResolvedOptions = Required<
+  Omit<IceAgentOptions, 'role' | 'addresses' | 'portRange' | 'signal' | 'ufrag' | 'pwd'>
+> &
+  Pick<IceAgentOptions, 'role' | 'addresses' | 'portRange' | 'signal' | 'ufrag' | 'pwd'>;
+
+const DEFAULTS = {
+  tcpTypes: ['active', 'passive', 'so'] as TcpType[],
+  includeLoopback: false,
+  stunServers: [] as StunServerAddress[],
+  turnServers: [] as TurnServerOptions[],
+  forceRelay: false,
+  checkPacingMs: 5,
+  checkTimeoutMs: 2500,
+  soRetryDelayMs: 20,
+  soResynIntervalMs: 100,
+  nominationWaitMs: 800,
+  remoteEndOfCandidatesTimeoutMs: 5000,
+  connectTimeoutMs: 30_000,
+  gatherTimeoutMs: 3000,
+  maxFrameSize: 65535,
+  maxPairs: 100,
+};
+
+function positive(name: string, value: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new InvalidArgumentError(`${name} must be a number in ${min}..${max}, got ${value}`);
+  }
+  return value;
+}
+
+/** Fills defaults and rejects unusable values with an {@link InvalidArgumentError}. */
+export function resolveOptions(options: IceAgentOptions = {}): ResolvedOptions {
+  const o = { ...DEFAULTS, ...stripUndefined(options) };
+  if (o.role !== undefined && o.role !== 'controlling' && o.role !== 'controlled') {
+    throw new InvalidArgumentError(`role must be 'controlling' or 'controlled', got ${String(o.role)}`);
+  }
+  if (!Array.isArray(o.tcpTypes) || o.tcpTypes.length === 0) {
+    throw new InvalidArgumentError('tcpTypes must list at least one of active, passive, so');
+  }
+  for (const t of o.tcpTypes) {
+    if (t !== 'active' && t !== 'passive' && t !== 'so') throw new InvalidArgumentError(`unknown tcptype ${t}`);
+  }
+  if (o.portRange) {
+    const { min, max } = o.portRange;
+    positive('portRange.min', min, 1, 65535);
+    positive('portRange.max', max, min, 65535);
+  }
+  positive('checkPacingMs', o.checkPacingMs, 1, 10_000);
+  positive('checkTimeoutMs', o.checkTimeoutMs, 10, 600_000);
+  positive('soRetryDelayMs', o.soRetryDelayMs, 1, 60_000);
+  positive('soResynIntervalMs', o.soResynIntervalMs, 10, 60_000);
+  positive('nominationWaitMs', o.nominationWaitMs, 0, 600_000);
+  positive('remoteEndOfCandidatesTimeoutMs', o.remoteEndOfCandidatesTimeoutMs, 0, 600_000);
+  positive('connectTimeoutMs', o.connectTimeoutMs, 10, 86_400_000);
+  positive('gatherTimeoutMs', o.gatherTimeoutMs, 10, 600_000);
+  positive('maxFrameSize', o.maxFrameSize, 64, 65535);
+  positive('maxPairs', o.maxPairs, 1, 10_000);
+  if (o.ufrag !== undefined && !/^[A-Za-z0-9+/]{4,256}$/.test(o.ufrag)) {
+    throw new InvalidArgumentError('ufrag must be 4..256 ice-chars (RFC 8445 §5.3)');
+  }
+  if (o.pwd !== undefined && !/^[A-Za-z0-9+/]{22,256}$/.test(o.pwd)) {
+    throw new InvalidArgumentError('pwd must be 22..256 ice-chars (RFC 8445 §5.3)');
+  }
+  for (const s of o.stunServers) validateServer('stunServers', s);
+  for (const s of o.turnServers) {
+    validateServer('turnServers', s);
+    if (typeof s.username !== 'string' || typeof s.password !== 'string') {
+      throw new InvalidArgumentError('turnServers entries need username and password');
+    }
+  }
+  if (o.forceRelay && o.turnServers.length === 0) {
+    throw new InvalidArgumentError('forceRelay needs at least one entry in turnServers');
+  }
+  return o;
+}
+
+function validateServer(name: string, s: { host: string; port: number }): void {
+  if (!s || typeof s.host !== 'string' || s.host.length === 0) {
+    throw new InvalidArgumentError(`${name} entries need a host`);
+  }
+  positive(`${name} port`, s.port, 1, 65535);
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,40 @@
+import { InvalidArgumentError } from '../errors.js';
+import type { Role } from './role.js';
+
+/** Settings of one {@link Checklist}; all times in milliseconds. */
+export interface ChecklistConfig {
+  role: Role;
+  tieBreaker: bigint;
+  /** Ta between ordinary checks (RFC 8445 §14.2); the agent's default is 5, never below 1. */
+  pacingMs: number;
+  /** One TCP check including connection setup (the agent's default is 2500). */
+  checkTimeoutMs: number;
+  /** RFC 8445 §6.1.2.5 limit on the number of pairs (100). */
+  maxPairs: number;
+  /** Controlling: how long after the first check to wait for a better pair before nominating (default 800). */
+  nominationWaitMs: number;
+  /** How long after start to wait for the peer's end-of-candidates before assuming it (default 5000). */
+  remoteEndOfCandidatesTimeoutMs: number;
+}
+
+/** Overall state of the checklist (RFC 8445 §6.1.2.1, with `new` before checks start). */
+export type ChecklistState = 'new' | 'running' | 'completed' | 'failed';
+
+/** Throws an {@link InvalidArgumentError} for settings the machine cannot run with. */
+export function validateChecklistConfig(config: ChecklistConfig): void {
+  const atLeast = (name: keyof ChecklistConfig, value: number, min: number): void => {
+    if (!Number.isFinite(value) || value < min) {
+      throw new InvalidArgumentError(`checklist ${name} must be a number >= ${min}, got ${value}`);
+    }
+  };
+  atLeast('pacingMs', config.pacingMs, 1);
+  atLeast('checkTimeoutMs', config.checkTimeoutMs, 1);
+  atLeast('maxPairs', config.maxPairs, 1);
+  atLeast('nominationWaitMs', config.nominationWaitMs, 0);
+  atLeast('remoteEndOfCandidatesTimeoutMs', config.remoteEndOfCandidatesTimeoutMs, 0);
+  if (config.role !== 'controlling' && config.role !== 'controlled') {
+    throw new InvalidArgumentError(
+      `checklist role must be controlling or controlled, got ${String(config.role)}`,
+    );
+  }
+}

@@ -1,0 +1,35 @@
+import { type CandidatePair, isPassiveLocal, remoteHasConnected } from './pair.js';
+
+/**
+ * Could this pair still become valid, as far as waiting for it is worth it? A pair on our passive candidate
+ * only succeeds if the peer connects to it, so it counts only once the peer has (RFC 6544 §7.1).
+ */
+export function mayStillBecomeValid(pair: CandidatePair): boolean {
+  if (pair.state === 'succeeded' || pair.state === 'failed') return false;
+  return !isPassiveLocal(pair) || remoteHasConnected(pair);
+}
+
+/** When the controlling agent stops waiting for better pairs. */
+export interface NominationTiming {
+  now: number;
+  /** When the first check went out; undefined before any. */
+  firstCheckAt: number | undefined;
+  nominationWaitMs: number;
+}
+
+/**
+ * RFC 8445 §8.1.1 regular nomination: the controlling agent picks the highest-priority valid pair once no
+ * better pair can still succeed, or once it has waited long enough for one (`pairs` sorted by priority).
+ */
+export function choosePairToNominate(
+  pairs: readonly CandidatePair[],
+  timing: NominationTiming,
+): CandidatePair | undefined {
+  const best = pairs.find((p) => p.state === 'succeeded');
+  if (!best) return undefined;
+  const betterMayCome = pairs.some((p) => p.priority > best.priority && mayStillBecomeValid(p));
+  if (!betterMayCome) return best;
+  const waitedEnough =
+    timing.firstCheckAt !== undefined && timing.now >= timing.firstCheckAt + timing.nominationWaitMs;
+  return waitedEnough ? best : undefined;
+}

@@ -1,0 +1,84 @@
+import { pairPriority } from '../candidate/priority.js';
+import type { Candidate } from '../candidate/types.js';
+import type { Role } from './role.js';
+
+/** One of our candidates, with the transport address the agent really sends from. */
+export interface LocalCandidate extends Candidate {
+  id: string;
+  /** The transport address the agent really uses (RFC 8445 §5.1.1.1 base). */
+  baseAddress: string;
+  /** Base port; 9 for active candidates, which never listen. */
+  basePort: number;
+}
+
+/** One of the peer's candidates, signalled or learned as peer-reflexive. */
+export interface RemoteCandidate extends Candidate {
+  id: string;
+}
+
+/** RFC 8445 §6.1.2.6 candidate pair states. */
+export type PairState = 'frozen' | 'waiting' | 'in-progress' | 'succeeded' | 'failed';
+
+/** A local and a remote candidate checked together (RFC 8445 §6.1.2). */
+export interface CandidatePair {
+  readonly id: string;
+  readonly local: LocalCandidate;
+  readonly remote: RemoteCandidate;
+  priority: bigint;
+  state: PairState;
+  nominated: boolean;
+  useCandidateReceived: boolean;
+  /** `${local.foundation}:${remote.foundation}` */
+  foundation: string;
+  checksSent: number;
+  checksReceived: number;
+  rttMs?: number;
+  lastCheckAt?: number;
+  failureReason?: string;
+}
+
+/** RFC 8445 §6.1.2.3: G is the controlling agent's candidate priority, D the controlled agent's. */
+export function computePairPriority(local: Candidate, remote: Candidate, role: Role): bigint {
+  return role === 'controlling'
+    ? pairPriority(local.priority, remote.priority)
+    : pairPriority(remote.priority, local.priority);
+}
+
+/** The id of the pair of these two candidates. */
+export function pairIdOf(local: LocalCandidate, remote: RemoteCandidate): string {
+  return `${local.id}|${remote.id}`;
+}
+
+/** A new pair in the `frozen` state; the checklist decides when it thaws. */
+export function createPair(local: LocalCandidate, remote: RemoteCandidate, role: Role): CandidatePair {
+  return {
+    id: pairIdOf(local, remote),
+    local,
+    remote,
+    priority: computePairPriority(local, remote, role),
+    state: 'frozen',
+    nominated: false,
+    useCandidateReceived: false,
+    foundation: `${local.foundation}:${remote.foundation}`,
+    checksSent: 0,
+    checksReceived: 0,
+  };
+}
+
+/** Highest priority first (RFC 8445 §6.1.2.3 ordering). */
+export function byPriorityDescending(a: CandidatePair, b: CandidatePair): number {
+  return a.priority === b.priority ? 0 : a.priority > b.priority ? -1 : 1;
+}
+
+/**
+ * RFC 6544 §7.1: no connection can be opened from a passive candidate, so its pairs wait for the peer to
+ * connect and are checked only by triggered checks.
+ */
+export function isPassiveLocal(pair: CandidatePair): boolean {
+  return pair.local.tcpType === 'passive';
+}
+
+/** True once the peer has connected to this pair and checked it. */
+export function remoteHasConnected(pair: CandidatePair): boolean {
+  return pair.checksReceived > 0;
+}

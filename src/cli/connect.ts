@@ -1,0 +1,83 @@
+import type { Readable } from 'node:stream';
+import { IceAgent } from '../agent.js';
+import type { IceAgentOptions } from '../agent/options.js';
+import type { Candidate } from '../candidate/types.js';
+import { attachSignaller } from '../signalling/attach.js';
+import { SdpLineSignaller } from '../signalling/stdio.js';
+import { followFile } from './remote-lines.js';
+import { transfer } from './transfer.js';
+
+/** Options of `ice-tcp connect`. */
+export interface ConnectCommandOptions {
+  agent: IceAgentOptions;
+  remote: string;
+  sendBytes: number;
+  expectBytes: number;
+  echo: boolean;
+}
+
+function endpoint(c: Candidate) {
+  return { type: c.type, tcptype: c.tcpType, address: c.address, port: c.port };
+}
+
+function line(value: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+/**
+ * The copy-paste peer: prints our `a=` lines and a blank line, reads the peer's until a blank line or
+ * `a=end-of-candidates`, connects, reports one JSON line, then moves the bytes asked for.
+ */
+export async function runConnect(options: ConnectCommandOptions): Promise<number> {
+  const agent = new IceAgent(options.agent);
+  const stopReading = new AbortController();
+  let input: Readable = process.stdin;
+  if (options.remote !== '-') input = followFile(options.remote, stopReading.signal);
+  let remoteAt = 0;
+  const signaller = new SdpLineSignaller(input, process.stdout, (err) =>
+    process.stderr.write(`ignored remote line: ${(err as Error).message}\n`),
+  );
+  signaller.onMessage((m) => {
+    if (m.type === 'parameters') remoteAt = performance.now();
+    if (m.type === 'end-of-candidates') stopReading.abort();
+  });
+  try {
+    attachSignaller(agent, signaller, (err) => process.stderr.write(`signalling: ${err.message}\n`));
+    const conn = await agent.connect();
+    stopReading.abort();
+    if (input === process.stdin) process.stdin.pause();
+    line({
+      event: 'connected',
+      elapsedMs: Math.round((performance.now() - remoteAt) * 10) / 10,
+      local: endpoint(conn.localCandidate),
+      remote: endpoint(conn.remoteCandidate),
+    });
+    const stream = conn.stream();
+    const result = await transfer(stream, {
+      sendBytes: options.sendBytes,
+      expectBytes: options.expectBytes,
+      echo: options.echo,
+    });
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      stream.once('finish', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      stream.end();
+    });
+    line({
+      event: 'done',
+      ...result,
+      megabytesPerSecond: Math.round(((result.sentBytes + result.receivedBytes) / result.seconds / 1e6) * 10) / 10,
+    });
+    return 0;
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    line({ event: 'error', code: e.code ?? 'ERR_UNKNOWN', message: e.message ?? String(err) });
+    return 1;
+  } finally {
+    stopReading.abort();
+    agent.close();
+  }
+}

@@ -1,0 +1,195 @@
+import { Duplex } from 'node:stream';
+import { EventEmitter } from 'eventemitter3';
+import type { Candidate } from '../candidate/types.js';
+import { ClosedError, FrameTooLargeError, type IceTcpError, InvalidArgumentError } from '../errors.js';
+import type { FramedConnection } from '../transport/index.js';
+
+/** Packets buffered while nobody listens yet, before the socket is paused (nothing is dropped). */
+const MAX_QUEUED_PACKETS = 256;
+/** Largest payload one RFC 4571 frame carries. */
+const MAX_FRAME_PAYLOAD = 65535;
+
+/** Events of an {@link IceConnection}. */
+export interface IceConnectionEvents {
+  /** One application packet (one RFC 4571 frame), in packet mode. */
+  packet: [Buffer];
+  /** The send buffer drained below its mark after `send()` returned false. */
+  drain: [];
+  /** The connection ended (FIN or RST from either side). */
+  close: [];
+  error: [IceTcpError];
+}
+
+/**
+ * The application's end of the nominated candidate pair: one TCP connection carrying RFC 4571 frames.
+ *
+ * Two ways to use it, never both at once:
+ * - packet mode (media): `send(packet)` writes one frame; each received frame is one `'packet'` event.
+ *   Packets that arrive before the first `'packet'` listener is attached are kept and delivered to it.
+ * - stream mode (tunnels): `stream()` returns a `Duplex` of bytes, with backpressure both ways; bytes are
+ *   carried in frames of up to 65535 bytes. After `stream()` no `'packet'` event fires.
+ * STUN frames (consent checks, keepalives) are answered by the agent and never reach the application.
+ */
+export class IceConnection extends EventEmitter<IceConnectionEvents> {
+  /** The local candidate of the selected pair. */
+  readonly localCandidate: Candidate;
+  /** The remote candidate of the selected pair. */
+  readonly remoteCandidate: Candidate;
+  private readonly queue: Buffer[] = [];
+  private duplex: FramedByteStream | undefined;
+  private closedFlag = false;
+
+  /** @internal the agent builds connections; applications get them from `agent.connect()`. */
+  constructor(
+    private readonly framed: FramedConnection,
+    local: Candidate,
+    remote: Candidate,
+    private readonly isControlFrame: (frame: Buffer) => boolean,
+    earlyFrames: readonly Buffer[] = [],
+  ) {
+    super();
+    this.localCandidate = local;
+    this.remoteCandidate = remote;
+    for (const f of earlyFrames) this.onFrame(f);
+    framed.on('frame', (f) => this.onFrame(f));
+    framed.on('drain', () => this.emit('drain'));
+    framed.on('error', (e) => this.emit('error', e));
+    framed.on('close', () => this.onClose());
+  }
+
+  /** Local transport address of the TCP connection. */
+  get localAddress(): { address: string; port: number } {
+    return { address: this.framed.localAddress, port: this.framed.localPort };
+  }
+
+  /** Remote transport address of the TCP connection. */
+  get remoteAddress(): { address: string; port: number } {
+    return { address: this.framed.remoteAddress, port: this.framed.remotePort };
+  }
+
+  /** Bytes written to and read from the socket so far (frame headers and STUN included). */
+  get bytes(): { sent: number; received: number } {
+    return { sent: this.framed.socket.bytesWritten, received: this.framed.socket.bytesRead };
+  }
+
+  /** True once the connection has ended. */
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  /**
+   * Sends one packet as one frame. Returns false when the socket buffer is full: wait for `'drain'`.
+   * Throws {@link FrameTooLargeError} above 65535 bytes and {@link ClosedError} after close.
+   */
+  send(packet: Buffer | Uint8Array): boolean {
+    if (this.closedFlag) throw new ClosedError('connection is closed');
+    if (this.duplex) throw new InvalidArgumentError('connection is in stream mode: write to stream() instead');
+    if (packet.length > MAX_FRAME_PAYLOAD) throw new FrameTooLargeError(packet.length, MAX_FRAME_PAYLOAD);
+    return this.framed.sendFrame(Buffer.isBuffer(packet) ? packet : Buffer.from(packet));
+  }
+
+  /** Switches to stream mode and returns the byte stream (the same one on every call). */
+  stream(): Duplex {
+    if (!this.duplex) {
+      this.duplex = new FramedByteStream(this.framed);
+      for (const f of this.queue.splice(0)) this.duplex.deliver(f);
+      if (this.closedFlag) this.duplex.deliverEnd();
+      this.framed.resume();
+    }
+    return this.duplex;
+  }
+
+  /** Graceful close: pending data is flushed, then FIN. */
+  close(): void {
+    if (this.duplex) this.duplex.end();
+    else this.framed.close();
+  }
+
+  /** Immediate close with RST. */
+  reset(): void {
+    this.framed.reset();
+  }
+
+  override on<T extends keyof IceConnectionEvents>(
+    event: T,
+    fn: (...args: IceConnectionEvents[T]) => void,
+    context?: unknown,
+  ): this {
+    super.on(event, fn as never, context);
+    if (event === 'packet' && !this.duplex) setImmediate(() => this.flushQueue());
+    return this;
+  }
+
+  private onFrame(frame: Buffer): void {
+    if (this.isControlFrame(frame)) return;
+    if (this.duplex) {
+      this.duplex.deliver(frame);
+    } else if (this.listenerCount('packet') > 0 && this.queue.length === 0) {
+      this.emit('packet', frame);
+    } else {
+      this.queue.push(frame);
+      if (this.queue.length >= MAX_QUEUED_PACKETS) this.framed.pause();
+    }
+  }
+
+  private flushQueue(): void {
+    if (this.duplex) return;
+    while (this.queue.length > 0 && this.listenerCount('packet') > 0) {
+      this.emit('packet', this.queue.shift() as Buffer);
+    }
+    if (this.queue.length < MAX_QUEUED_PACKETS) this.framed.resume();
+  }
+
+  private onClose(): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    this.duplex?.deliverEnd();
+    this.emit('close');
+  }
+}
+
+/** A Duplex of bytes over RFC 4571 frames, with backpressure in both directions. */
+class FramedByteStream extends Duplex {
+  private waitingDrain: (() => void) | undefined;
+
+  constructor(private readonly framed: FramedConnection) {
+    super({ allowHalfOpen: true });
+    framed.on('drain', () => {
+      const resume = this.waitingDrain;
+      this.waitingDrain = undefined;
+      resume?.();
+    });
+  }
+
+  deliver(frame: Buffer): void {
+    if (frame.length > 0 && !this.push(frame)) this.framed.pause();
+  }
+
+  deliverEnd(): void {
+    this.push(null);
+  }
+
+  override _read(): void {
+    this.framed.resume();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, callback: (error?: Error | null) => void): void {
+    let ok = true;
+    for (let offset = 0; offset < chunk.length; offset += MAX_FRAME_PAYLOAD) {
+      ok = this.framed.sendFrame(chunk.subarray(offset, offset + MAX_FRAME_PAYLOAD));
+    }
+    if (ok || this.framed.closed) callback(this.framed.closed ? new ClosedError('connection is closed') : null);
+    else this.waitingDrain = () => callback();
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.framed.close();
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (error) this.framed.reset();
+    else if (!this.framed.closed) this.framed.close();
+    callback(error);
+  }
+}

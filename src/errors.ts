@@ -1,0 +1,185 @@
+/**
+ * Every error ice-tcp throws or emits is an {@link IceTcpError} with a stable `code`.
+ * Match on `code`, never on `message`: messages may be reworded, codes may not.
+ */
+
+/** Stable error codes, one per failure kind. */
+export type IceTcpErrorCode =
+  | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_STUN_PARSE'
+  | 'ERR_STUN_INTEGRITY'
+  | 'ERR_STUN_FINGERPRINT'
+  | 'ERR_FRAME_TOO_LARGE'
+  | 'ERR_FRAME_TRUNCATED'
+  | 'ERR_CANDIDATE_PARSE'
+  | 'ERR_SIGNALLING'
+  | 'ERR_ICE_FAILED'
+  | 'ERR_ICE_TIMEOUT'
+  | 'ERR_ABORTED'
+  | 'ERR_CLOSED'
+  | 'ERR_GATHER'
+  | 'ERR_STUN_TRANSACTION'
+  | 'ERR_TURN'
+  | 'ERR_TURN_AUTH'
+  | 'ERR_TURN_CAPACITY'
+  | 'ERR_TURN_CONNECTION'
+  | 'ERR_SOCKET';
+
+/** Base class of every ice-tcp error. */
+export class IceTcpError extends Error {
+  /** Stable, machine-readable code. */
+  readonly code: IceTcpErrorCode;
+
+  constructor(code: IceTcpErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A caller passed an option or argument that cannot be used. */
+export class InvalidArgumentError extends IceTcpError {
+  constructor(message: string) {
+    super('ERR_INVALID_ARGUMENT', message);
+  }
+}
+
+/** Bytes that are not a well-formed STUN message (RFC 8489 §5, §14). */
+export class StunParseError extends IceTcpError {
+  constructor(message: string) {
+    super('ERR_STUN_PARSE', message);
+  }
+}
+
+/** MESSAGE-INTEGRITY (or MESSAGE-INTEGRITY-SHA256) is missing or does not match. */
+export class StunIntegrityError extends IceTcpError {
+  constructor(message: string) {
+    super('ERR_STUN_INTEGRITY', message);
+  }
+}
+
+/** FINGERPRINT is missing or does not match. */
+export class StunFingerprintError extends IceTcpError {
+  constructor(message: string) {
+    super('ERR_STUN_FINGERPRINT', message);
+  }
+}
+
+/** A frame (RFC 4571) or STUN message announced a length above the configured limit. */
+export class FrameTooLargeError extends IceTcpError {
+  /** The length the peer announced. */
+  readonly length: number;
+  /** The configured maximum. */
+  readonly limit: number;
+
+  constructor(length: number, limit: number) {
+    super('ERR_FRAME_TOO_LARGE', `frame of ${length} bytes exceeds the limit of ${limit}`);
+    this.length = length;
+    this.limit = limit;
+  }
+}
+
+/** The stream ended in the middle of a frame. */
+export class FrameTruncatedError extends IceTcpError {
+  /** Bytes of the unfinished frame that were buffered when the stream ended. */
+  readonly buffered: number;
+
+  constructor(buffered: number) {
+    super('ERR_FRAME_TRUNCATED', `stream ended inside a frame (${buffered} bytes buffered)`);
+    this.buffered = buffered;
+  }
+}
+
+/** An `a=candidate` line could not be parsed; `token` names the offending field. */
+export class CandidateParseError extends IceTcpError {
+  /** The field that was wrong, e.g. `port` or `tcptype`. */
+  readonly token: string;
+  /** The input line. */
+  readonly line: string;
+
+  constructor(token: string, detail: string, line: string) {
+    super('ERR_CANDIDATE_PARSE', `bad candidate ${token}: ${detail} in ${JSON.stringify(line)}`);
+    this.token = token;
+    this.line = line;
+  }
+}
+
+/** A signalling message was malformed or the signalling channel failed. */
+export class SignallingError extends IceTcpError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_SIGNALLING', message, options);
+  }
+}
+
+/** Every candidate pair failed: no connection is possible with the candidates exchanged. */
+export class IceFailedError extends IceTcpError {
+  constructor(message: string) {
+    super('ERR_ICE_FAILED', message);
+  }
+}
+
+/** The overall connect timeout elapsed before a pair was nominated. */
+export class IceTimeoutError extends IceTcpError {
+  constructor(message: string) {
+    super('ERR_ICE_TIMEOUT', message);
+  }
+}
+
+/** The operation was cancelled through an `AbortSignal`. */
+export class AbortedError extends IceTcpError {
+  constructor(message = 'operation aborted', options?: { cause?: unknown }) {
+    super('ERR_ABORTED', message, options);
+  }
+}
+
+/** The agent or connection was closed while the operation was pending. */
+export class ClosedError extends IceTcpError {
+  constructor(message = 'closed') {
+    super('ERR_CLOSED', message);
+  }
+}
+
+/** Gathering from a STUN or TURN server failed (the agent still gathers the other candidates). */
+export class GatherError extends IceTcpError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_GATHER', message, options);
+  }
+}
+
+/** A STUN transaction timed out, was answered with an error, or was answered with garbage. */
+export class StunTransactionError extends IceTcpError {
+  /** The STUN error code of an error response, when there was one. */
+  readonly stunCode: number | undefined;
+
+  constructor(message: string, stunCode?: number, options?: { cause?: unknown }) {
+    super('ERR_STUN_TRANSACTION', message, options);
+    this.stunCode = stunCode;
+  }
+}
+
+/** A TURN operation failed; `stunCode` carries the server's error code when it sent one. */
+export class TurnError extends IceTcpError {
+  /** The STUN error code of the server's error response, when there was one. */
+  readonly stunCode: number | undefined;
+
+  constructor(
+    message: string,
+    stunCode?: number,
+    code: 'ERR_TURN' | 'ERR_TURN_AUTH' | 'ERR_TURN_CAPACITY' | 'ERR_TURN_CONNECTION' = 'ERR_TURN',
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+    this.stunCode = stunCode;
+  }
+}
+
+/** A socket operation failed in a way the caller must see (bind, listen). */
+export class SocketError extends IceTcpError {
+  /** The system error code (`EADDRINUSE`, ...), when known. */
+  readonly syscallCode: string | undefined;
+
+  constructor(message: string, syscallCode?: string, options?: { cause?: unknown }) {
+    super('ERR_SOCKET', message, options);
+    this.syscallCode = syscallCode;
+  }
+}

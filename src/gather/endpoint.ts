@@ -1,0 +1,19 @@
+import type { LocalCandidate } from '../checklist/index.js';
+import type { FramedConnection, PassiveListener, SimultaneousOpenPort } from '../transport/index.js';
+
+/** A relayed candidate's way to reach a peer and to learn of peers reaching it (TURN, RFC 6062). */
+export interface RelayEndpointHandle {
+  /** Opens a relayed connection to the peer (TURN Connect + ConnectionBind), framed like any pair. */
+  connect(address: string, port: number, timeoutMs: number): Promise<FramedConnection>;
+  /** Registers the handler for peers that connected to the relayed address. */
+  onInbound(handler: (connection: FramedConnection) => void): void;
+  /** Releases the allocation. */
+  close(): void;
+}
+
+/** A gathered local candidate with the socket object that serves it. */
+export type LocalEndpoint =
+  | { kind: 'active'; candidate: LocalCandidate }
+  | { kind: 'passive'; candidate: LocalCandidate; listener: PassiveListener }
+  | { kind: 'so'; candidate: LocalCandidate; port: SimultaneousOpenPort }
+  | ({ kind: 'relay'; candidate: LocalCandidate } & RelayEndpointHandle);

@@ -1,0 +1,96 @@
+import type { TransportAddress } from '../stun/index.js';
+
+/** One probe: from which local port, to which server endpoint, what mapping came back. */
+export interface NatObservation {
+  localPort: number;
+  server: { host: string; port: number };
+  mapped: { address: string; port: number };
+}
+
+/** How a NAT allocates external ports for new TCP connections. */
+export type PortAllocation =
+  | { kind: 'preserving' }
+  | { kind: 'sequential'; delta: number }
+  | { kind: 'random' }
+  | { kind: 'none' };
+
+/** What `ice-tcp natcheck` concludes (RFC 4787/5382 terms, for TCP). */
+export interface NatReport {
+  behindNat: boolean;
+  publicAddress: string | undefined;
+  /** Same external port for one local port towards two server endpoints? */
+  mapping: 'endpoint-independent' | 'endpoint-dependent' | 'unknown';
+  portPreservation: boolean;
+  allocation: PortAllocation;
+  traversal: 'direct-likely' | 'needs-prediction' | 'needs-relay';
+  observations: {
+    fixedPort: NatObservation[];
+    freshPorts: NatObservation[];
+  };
+}
+
+/** Largest port step still called sequential (a busy NAT interleaves other hosts' connections). */
+const MAX_SEQUENTIAL_DELTA = 16;
+
+/**
+ * Classifies port allocation from mappings of consecutive connections from fresh local ports: all equal to
+ * their local ports → preserving; a constant small step → sequential with that delta; otherwise random.
+ */
+export function classifyAllocation(fresh: readonly NatObservation[]): PortAllocation {
+  if (fresh.length === 0) return { kind: 'random' };
+  if (fresh.every((o) => o.mapped.port === o.localPort)) return { kind: 'preserving' };
+  if (fresh.length < 3) return { kind: 'random' };
+  const deltas = fresh.slice(1).map((o, i) => o.mapped.port - (fresh[i] as NatObservation).mapped.port);
+  const first = deltas[0] as number;
+  if (first !== 0 && Math.abs(first) <= MAX_SEQUENTIAL_DELTA && deltas.every((d) => d === first)) {
+    return { kind: 'sequential', delta: first };
+  }
+  return { kind: 'random' };
+}
+
+/** Builds the report from the raw observations (pure: unit-tested without a network). */
+export function classifyNat(
+  localAddress: string,
+  fixedPort: readonly NatObservation[],
+  freshPorts: readonly NatObservation[],
+): NatReport {
+  const all = [...fixedPort, ...freshPorts];
+  const behindNat = all.some((o) => o.mapped.address !== localAddress || o.mapped.port !== o.localPort);
+  const publicAddress = all[0]?.mapped.address;
+  let mapping: NatReport['mapping'] = 'unknown';
+  const distinctServers = new Set(fixedPort.map((o) => `${o.server.host}:${o.server.port}`));
+  if (fixedPort.length >= 2 && distinctServers.size >= 2) {
+    const ports = new Set(fixedPort.map((o) => `${o.mapped.address}:${o.mapped.port}`));
+    mapping = ports.size === 1 ? 'endpoint-independent' : 'endpoint-dependent';
+  }
+  const portPreservation = fixedPort.length > 0 && fixedPort.every((o) => o.mapped.port === o.localPort);
+  const allocation = behindNat ? classifyAllocation(freshPorts) : ({ kind: 'none' } as const);
+  let traversal: NatReport['traversal'];
+  if (!behindNat || mapping === 'endpoint-independent' || allocation.kind === 'preserving') {
+    traversal = 'direct-likely';
+  } else if (allocation.kind === 'sequential') {
+    traversal = 'needs-prediction';
+  } else {
+    traversal = mapping === 'unknown' && portPreservation ? 'direct-likely' : 'needs-relay';
+  }
+  return {
+    behindNat,
+    publicAddress,
+    mapping,
+    portPreservation,
+    allocation,
+    traversal,
+    observations: { fixedPort: [...fixedPort], freshPorts: [...freshPorts] },
+  };
+}
+
+/** Predicts the next `count` external ports after the last fresh-port observation. */
+export function predictPorts(allocation: PortAllocation, last: TransportAddress | undefined, count: number): number[] {
+  if (allocation.kind !== 'sequential' || !last) return [];
+  const ports: number[] = [];
+  for (let k = 1; k <= count; k++) {
+    const p = last.port + allocation.delta * k;
+    if (p > 0 && p < 65536) ports.push(p);
+  }
+  return ports;
+}

@@ -1,0 +1,51 @@
+import { reserveLocalPort } from '../transport/reserve-port.js';
+import { classifyNat, type NatObservation, type NatReport } from './nat-behaviour.js';
+import { queryMapping } from './server-reflexive.js';
+
+/** How to probe. */
+export interface NatProbeOptions {
+  /** One or two STUN servers; with one, its RFC 5780 OTHER-ADDRESS (if any) is the second endpoint. */
+  servers: readonly { host: string; port: number }[];
+  localAddress?: string;
+  /** Connections from fresh ports used to classify allocation (>= 3). */
+  freshProbes?: number;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Probes the NAT in front of this host over TCP (RFC 5780 ideas applied to TCP, RFC 5382 terms):
+ * one local port towards two server endpoints (mapping behaviour, port preservation), then consecutive
+ * connections from fresh ports (allocation: preserving, sequential with its delta, or random).
+ */
+export async function probeNat(options: NatProbeOptions): Promise<NatReport> {
+  const timeoutMs = options.timeoutMs ?? 3000;
+  const freshCount = Math.max(3, options.freshProbes ?? 4);
+  const primary = options.servers[0];
+  if (!primary) throw new RangeError('probeNat needs at least one STUN server');
+  const localAddress = options.localAddress ?? (primary.host.includes(':') ? '::' : '0.0.0.0');
+  const query = (server: { host: string; port: number }, localPort?: number) =>
+    queryMapping({ server, localAddress: options.localAddress ?? '', localPort, timeoutMs, signal: options.signal });
+
+  const fixedPort: NatObservation[] = [];
+  const localPort = await reserveLocalPort(localAddress === '0.0.0.0' || localAddress === '::' ? undefined : localAddress);
+  const first = await query(primary, localPort);
+  first.connection.reset();
+  fixedPort.push({ localPort, server: primary, mapped: first.mapped });
+  const other = first.message.otherAddress();
+  const second = options.servers[1] ?? (other ? { host: other.address, port: other.port } : undefined);
+  if (second) {
+    const again = await query(second, localPort);
+    again.connection.reset();
+    fixedPort.push({ localPort, server: second, mapped: again.mapped });
+  }
+
+  const freshPorts: NatObservation[] = [];
+  for (let i = 0; i < freshCount; i++) {
+    const r = await query(primary);
+    freshPorts.push({ localPort: r.connection.local.port, server: primary, mapped: r.mapped });
+    r.connection.reset();
+  }
+  const local = options.localAddress ?? first.connection.local.address;
+  return classifyNat(local, fixedPort, freshPorts);
+}

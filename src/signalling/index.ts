@@ -1,0 +1,17 @@
+export { attachSignaller, connectWithSignaller } from './attach.js';
+export {
+  type DescriptionLine,
+  formatDescription,
+  type IceDescription,
+  parseDescription,
+  parseDescriptionLine,
+} from './description.js';
+export { createInMemorySignallerPair } from './in-memory.js';
+export {
+  decodeSignalMessage,
+  encodeSignalMessage,
+  type SignalMessage,
+  type Signaller,
+  validateSignalMessage,
+} from './messages.js';
+export { SdpLineSignaller } from './stdio.js';

@@ -1,0 +1,55 @@
+import { SignallingError } from '../errors.js';
+
+/** One signalling message: ICE credentials, one trickled candidate, or the end of candidates. */
+export type SignalMessage =
+  | { type: 'parameters'; ufrag: string; pwd: string }
+  /** `candidate` is an SDP candidate attribute value (`candidate:...`, with or without `a=`). */
+  | { type: 'candidate'; candidate: string }
+  | { type: 'end-of-candidates' };
+
+/**
+ * The application's signalling channel. Implement it over anything (WebSocket, HTTP, SIP, a chat bot):
+ * deliver each message sent on one side to the handler on the other side, in order.
+ */
+export interface Signaller {
+  /** Sends one message to the peer. */
+  send(message: SignalMessage): void | Promise<void>;
+  /** Registers the handler for the peer's messages; returns a function that unregisters it. */
+  onMessage(handler: (message: SignalMessage) => void): () => void;
+}
+
+/** JSON text of a signalling message (one line, no newline inside). */
+export function encodeSignalMessage(message: SignalMessage): string {
+  return JSON.stringify(message);
+}
+
+/** Parses and validates a JSON signalling message; throws {@link SignallingError} on anything else. */
+export function decodeSignalMessage(text: string): SignalMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new SignallingError('signalling message is not JSON', { cause: err });
+  }
+  return validateSignalMessage(value);
+}
+
+/** Checks that an untrusted value is a {@link SignalMessage}. */
+export function validateSignalMessage(value: unknown): SignalMessage {
+  if (typeof value !== 'object' || value === null) throw new SignallingError('signalling message is not an object');
+  const m = value as Record<string, unknown>;
+  switch (m.type) {
+    case 'parameters':
+      if (typeof m.ufrag !== 'string' || typeof m.pwd !== 'string') {
+        throw new SignallingError('parameters message needs string ufrag and pwd');
+      }
+      return { type: 'parameters', ufrag: m.ufrag, pwd: m.pwd };
+    case 'candidate':
+      if (typeof m.candidate !== 'string') throw new SignallingError('candidate message needs a string candidate');
+      return { type: 'candidate', candidate: m.candidate };
+    case 'end-of-candidates':
+      return { type: 'end-of-candidates' };
+    default:
+      throw new SignallingError(`unknown signalling message type ${JSON.stringify(m.type)}`);
+  }
+}

@@ -1,0 +1,84 @@
+import net from 'node:net';
+import createDebug from 'debug';
+import { EventEmitter } from 'eventemitter3';
+import { type IceTcpError, InvalidArgumentError } from '../errors.js';
+import { assertMaxFrameSize, FramedConnection } from './framed-connection.js';
+import { listenOnChoice, type PortChoice } from './listen-port.js';
+import { DEFAULT_MAX_PENDING_CONNECTIONS, OutstandingConnections } from './outstanding-connections.js';
+import { discardSocket, toSocketError } from './socket-errors.js';
+
+const log = createDebug('ice-tcp:transport');
+
+/** Options of {@link PassiveListener.listen}. */
+export interface PassiveListenerOptions extends PortChoice {
+  /** Cap on connections handed out but not yet released (or closed); beyond it new ones are RST. Default 32. */
+  maxPendingConnections?: number;
+  /** Largest frame accepted from a peer (see FramedConnection). */
+  maxFrameSize?: number;
+}
+
+/** Events of a {@link PassiveListener}. */
+export type PassiveListenerEvents = { connection: [FramedConnection]; error: [IceTcpError] };
+
+/** A passive candidate's listener: accepts inbound TCP, emits framed connections. */
+export class PassiveListener extends EventEmitter<PassiveListenerEvents> {
+  /** The address listened on. */
+  readonly address: string;
+  /** The port listened on. */
+  readonly port: number;
+
+  readonly #server: net.Server;
+  readonly #outstanding: OutstandingConnections;
+  readonly #maxFrameSize: number | undefined;
+  #closed = false;
+
+  private constructor(server: net.Server, address: string, port: number, options: PassiveListenerOptions) {
+    super();
+    this.#server = server;
+    this.address = address;
+    this.port = port;
+    this.#outstanding = new OutstandingConnections(options.maxPendingConnections);
+    this.#maxFrameSize = options.maxFrameSize;
+    server.on('connection', (socket) => this.#onConnection(socket));
+    server.on('error', (error) => this.emit('error', toSocketError(error, `listener ${address}:${port}`)));
+  }
+
+  /** Listens on `address` (a fixed port, a free port of `portRange`, or any port); SocketError when it cannot. */
+  static async listen(options: PassiveListenerOptions): Promise<PassiveListener> {
+    const cap = options.maxPendingConnections ?? DEFAULT_MAX_PENDING_CONNECTIONS;
+    if (!Number.isInteger(cap) || cap < 0) throw new InvalidArgumentError('maxPendingConnections must be an integer >= 0');
+    if (options.maxFrameSize !== undefined) assertMaxFrameSize(options.maxFrameSize);
+    const server = net.createServer({ noDelay: true });
+    const port = await listenOnChoice(server, options);
+    log('passive listener on %s:%d', options.address, port);
+    return new PassiveListener(server, options.address, port, options);
+  }
+
+  /** Connections handed out and neither released nor closed yet. */
+  get pendingConnections(): number {
+    return this.#outstanding.size;
+  }
+
+  /** Stops counting `connection` against maxPendingConnections (it passed a check; the agent owns it). */
+  release(connection: FramedConnection): void {
+    this.#outstanding.release(connection);
+  }
+
+  /** Stops accepting; connections already handed out stay open (their owner closes them). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#server.close();
+  }
+
+  #onConnection(socket: net.Socket): void {
+    if (this.#closed || !this.#outstanding.hasRoom) {
+      log('%s:%d: refusing %s:%d (%s)', this.address, this.port, socket.remoteAddress, socket.remotePort, this.#closed ? 'closed' : 'cap reached');
+      discardSocket(socket);
+      return;
+    }
+    const connection = new FramedConnection(socket, { maxFrameSize: this.#maxFrameSize });
+    this.#outstanding.track(connection);
+    this.emit('connection', connection);
+  }
+}

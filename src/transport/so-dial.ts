@@ -1,0 +1,201 @@
+import net from 'node:net';
+import createDebug from 'debug';
+import { AbortedError, type IceTcpError, SocketError } from '../errors.js';
+import { FramedConnection } from './framed-connection.js';
+import { discardSocket, syscallCodeOf, toSocketError } from './socket-errors.js';
+
+const log = createDebug('ice-tcp:transport');
+
+/**
+ * Errors after which the next SYN from the same port may succeed: the peer refused because it had not
+ * dialled yet (or its NAT reset us), or our own port/4-tuple was briefly busy.
+ */
+const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EADDRINUSE', 'EADDRNOTAVAIL', 'ETIMEDOUT']);
+
+/** Brackets every outgoing bind of the port (see PortListenerGate). */
+export interface BindGate {
+  beforeBind(): Promise<void>;
+  afterBind(): void;
+}
+
+/** What a simultaneous-open dial needs from its port. */
+export interface SoDialContext {
+  address: string;
+  port: number;
+  gate: BindGate;
+  maxFrameSize: number | undefined;
+}
+
+/** Options of one simultaneous-open dial. */
+export interface SoDialOptions {
+  remoteAddress: string;
+  remotePort: number;
+  timeoutMs: number;
+  /** Pause after ECONNREFUSED before the next SYN from the same port. Default 20. */
+  retryDelayMs?: number;
+  /** While unanswered, replace the SYN_SENT socket by a fresh one from the same port this often. Default 100. */
+  resynIntervalMs?: number;
+  signal?: AbortSignal;
+}
+
+type Stop = { kind: 'inbound'; socket: net.Socket } | { kind: 'timeout' } | { kind: 'fail'; error: IceTcpError };
+type AttemptOutcome = { kind: 'connected' } | { kind: 'error'; error: Error } | { kind: 'resyn' } | Stop;
+
+/** One dial from a simultaneous-open port to one remote: re-SYNs, retries after refusals, or takes an inbound. */
+export class SoDial {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly #context: SoDialContext;
+  readonly #options: SoDialOptions;
+  readonly #stopped: Promise<Stop>;
+  #resolveStop: (stop: Stop) => void = () => {};
+  #stop: Stop | undefined;
+  #finished = false;
+  #inboundTaken = false;
+
+  constructor(context: SoDialContext, options: SoDialOptions) {
+    this.#context = context;
+    this.#options = options;
+    this.remoteAddress = options.remoteAddress;
+    this.remotePort = options.remotePort;
+    this.#stopped = new Promise((resolve) => {
+      this.#resolveStop = resolve;
+    });
+  }
+
+  /** Whether an inbound connection from `address:port` answers this dial. */
+  matches(address: string | undefined, port: number | undefined): boolean {
+    return (
+      !this.#finished &&
+      this.#stop === undefined &&
+      port === this.remotePort && address !== undefined && sameAddress(address, this.remoteAddress)
+    );
+  }
+
+  /** Ends the dial with an inbound connection from the remote (the peer's SYN found our listener first). */
+  takeInbound(socket: net.Socket): void {
+    this.#settle({ kind: 'inbound', socket });
+  }
+
+  /** Ends the dial with `error` (port closed). */
+  cancel(error: IceTcpError): void {
+    this.#settle({ kind: 'fail', error });
+  }
+
+  /** Dials until connected, answered by an inbound connection, timed out, aborted or cancelled. */
+  async run(): Promise<FramedConnection> {
+    const { signal, timeoutMs } = this.#options;
+    const onAbort = () => this.#settle({ kind: 'fail', error: new AbortedError(`${this.#label()} aborted`, { cause: signal?.reason }) });
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const deadline = setTimeout(() => this.#settle({ kind: 'timeout' }), timeoutMs);
+    try {
+      return await this.#loop();
+    } finally {
+      this.#finished = true;
+      clearTimeout(deadline);
+      signal?.removeEventListener('abort', onAbort);
+      // An inbound that arrived while our own connect won the race: first connection wins, the loser is reset.
+      const stop = this.#stop;
+      if (stop?.kind === 'inbound' && !this.#inboundTaken) discardSocket(stop.socket);
+    }
+  }
+
+  async #loop(): Promise<FramedConnection> {
+    const { address, port, gate } = this.#context;
+    const retryDelayMs = this.#options.retryDelayMs ?? 20;
+    const resynIntervalMs = this.#options.resynIntervalMs ?? 100;
+    const started = performance.now();
+    // The code to report if time runs out now: none while a SYN is unanswered, else the last refusal's.
+    let pendingCode = 'ETIMEDOUT';
+    for (let attempt = 1; ; attempt++) {
+      await gate.beforeBind();
+      if (this.#stop !== undefined) {
+        gate.afterBind();
+        return this.#onStop(this.#stop, pendingCode);
+      }
+      const socket = net.connect({
+        host: this.remoteAddress,
+        port: this.remotePort,
+        localAddress: address,
+        localPort: port,
+        autoSelectFamily: false,
+        noDelay: true,
+      });
+      let bound = false;
+      const markBound = () => {
+        if (bound) return;
+        bound = true;
+        gate.afterBind();
+      };
+      socket.once('connectionAttempt', markBound);
+      socket.once('close', markBound);
+      const outcome = await this.#settleAttempt(socket, resynIntervalMs);
+      markBound();
+      if (outcome.kind === 'connected') {
+        log('%s: connected after %d attempts, %d ms', this.#label(), attempt, Math.round(performance.now() - started));
+        return new FramedConnection(socket, { maxFrameSize: this.#context.maxFrameSize });
+      }
+      discardSocket(socket);
+      if (outcome.kind === 'resyn') continue;
+      if (outcome.kind !== 'error') return this.#onStop(outcome, 'ETIMEDOUT');
+      const code = syscallCodeOf(outcome.error);
+      if (code === undefined || !RETRYABLE.has(code)) throw toSocketError(outcome.error, this.#label());
+      pendingCode = code;
+      const stop = await Promise.race([this.#stopped, delay(retryDelayMs)]);
+      if (stop !== undefined) return this.#onStop(stop, pendingCode);
+      pendingCode = 'ETIMEDOUT';
+    }
+  }
+
+  #settleAttempt(socket: net.Socket, resynIntervalMs: number): Promise<AttemptOutcome> {
+    return new Promise((resolve) => {
+      const finish = (outcome: AttemptOutcome) => {
+        clearTimeout(resyn);
+        socket.off('connect', onConnect);
+        socket.off('error', onError);
+        resolve(outcome);
+      };
+      const onConnect = () => finish({ kind: 'connected' });
+      const onError = (error: Error) => finish({ kind: 'error', error });
+      // In SYN_SENT a destroy sends nothing and leaves no TIME_WAIT, and a new socket's SYN goes out at once.
+      const resyn = setTimeout(() => finish({ kind: 'resyn' }), resynIntervalMs);
+      socket.once('connect', onConnect);
+      socket.once('error', onError);
+      void this.#stopped.then(finish);
+    });
+  }
+
+  #onStop(stop: Stop, codeIfTimeout: string): FramedConnection {
+    if (stop.kind === 'inbound') {
+      log('%s: answered by an inbound connection', this.#label());
+      this.#inboundTaken = true;
+      return new FramedConnection(stop.socket, { maxFrameSize: this.#context.maxFrameSize });
+    }
+    if (stop.kind === 'fail') throw stop.error;
+    throw new SocketError(`${this.#label()} timed out after ${this.#options.timeoutMs} ms`, codeIfTimeout);
+  }
+
+  #settle(stop: Stop): void {
+    if (this.#stop !== undefined || this.#finished) {
+      if (stop.kind === 'inbound') discardSocket(stop.socket);
+      return;
+    }
+    this.#stop = stop;
+    this.#resolveStop(stop);
+  }
+
+  #label(): string {
+    return `S-O dial ${this.#context.address}:${this.#context.port} -> ${this.remoteAddress}:${this.remotePort}`;
+  }
+}
+
+function delay(ms: number): Promise<undefined> {
+  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms));
+}
+
+/** Compares addresses as the kernel reports them, where IPv4 may come back mapped into IPv6. */
+function sameAddress(a: string, b: string): boolean {
+  const unmap = (value: string) => (value.toLowerCase().startsWith('::ffff:') && value.includes('.') ? value.slice(7) : value);
+  return unmap(a).toLowerCase() === unmap(b).toLowerCase();
+}

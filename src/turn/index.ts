@@ -1,0 +1,8 @@
+/** TURN client for TCP allocations (RFC 6062 over RFC 8656), with long-term credentials. */
+export {
+  TurnAllocation,
+  type TurnAllocateOptions,
+  type TurnAllocationEvents,
+  type TurnConnectOptions,
+} from './allocation.js';
+export type { TurnPeerConnection, TurnServerConfig } from './types.js';

@@ -1,0 +1,106 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FrameTooLargeError, FrameTruncatedError, StunParseError } from '../../src/errors.js';
+import { encodeFrame, Rfc4571Deframer } from '../../src/framing/rfc4571.js';
+import { StunStreamSplitter } from '../../src/framing/stun-splitter.js';
+import { splitAt, stunMessage } from './helpers.js';
+
+const RUNS = 50_000;
+
+/** Streams that are mostly well-formed for the parser under test, sometimes garbage. */
+function streamFor(valid: fc.Arbitrary<Buffer>): fc.Arbitrary<Buffer> {
+  return fc.oneof(
+    fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes)),
+    fc
+      .tuple(fc.array(valid, { maxLength: 5 }), fc.uint8Array({ maxLength: 4 }))
+      .map(([parts, tail]) => Buffer.concat([...parts, Buffer.from(tail)])),
+  );
+}
+
+const cutPoints = fc.array(fc.nat(), { maxLength: 6 });
+
+function cut(data: Buffer, raw: number[]): Buffer[] {
+  return splitAt(
+    data,
+    raw.map((n) => n % (data.length + 1)).sort((a, b) => a - b),
+  );
+}
+
+function isExpected(error: unknown): boolean {
+  return (
+    error instanceof FrameTooLargeError ||
+    error instanceof FrameTruncatedError ||
+    error instanceof StunParseError
+  );
+}
+
+describe('framing parsers on random streams', () => {
+  it('Rfc4571Deframer throws only framing errors and never buffers more than the limit', () => {
+    const frames = fc.uint8Array({ maxLength: 40 }).map((p) => encodeFrame(Buffer.from(p)));
+    fc.assert(
+      fc.property(
+        streamFor(frames),
+        cutPoints,
+        fc.integer({ min: 1, max: 64 }),
+        (data, raw, maxFrameSize) => {
+          const deframer = new Rfc4571Deframer({ maxFrameSize });
+          try {
+            for (const piece of cut(data, raw)) {
+              for (const frame of deframer.push(piece)) {
+                if (frame.length > maxFrameSize) throw new Error('frame above the limit');
+              }
+              if (deframer.bufferedBytes > maxFrameSize + 2) throw new Error('buffered above the limit');
+            }
+            deframer.end();
+          } catch (error) {
+            if (!isExpected(error)) throw error;
+          }
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('StunStreamSplitter throws only framing errors and never buffers more than the limit', () => {
+    const messages = fc.nat({ max: 10 }).map((words) => stunMessage(words * 4));
+    fc.assert(
+      fc.property(
+        streamFor(messages),
+        cutPoints,
+        fc.integer({ min: 20, max: 48 }),
+        (data, raw, maxMessageSize) => {
+          const splitter = new StunStreamSplitter({ maxMessageSize });
+          try {
+            for (const piece of cut(data, raw)) {
+              for (const message of splitter.push(piece)) {
+                if (message.length > maxMessageSize) throw new Error('message above the limit');
+              }
+              if (splitter.bufferedBytes > maxMessageSize) throw new Error('buffered above the limit');
+            }
+            splitter.end();
+          } catch (error) {
+            if (!isExpected(error)) throw error;
+          }
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('a valid stream cut anywhere gives back exactly its frames', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 30 }), { maxLength: 6 }),
+        cutPoints,
+        (payloads, raw) => {
+          const data = Buffer.concat(payloads.map((p) => encodeFrame(Buffer.from(p))));
+          const deframer = new Rfc4571Deframer();
+          const out = cut(data, raw).flatMap((piece) => deframer.push(piece));
+          deframer.end();
+          expect(out.map((b) => [...b])).toEqual(payloads.map((p) => [...p]));
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
+});

@@ -1,0 +1,59 @@
+import { execFileSync } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { patternSha256 } from '../../src/cli/pattern.js';
+import { cliCommand, exchangeLines, LinePeer, ROOT } from '../support/line-peer.js';
+import { requireOrSkip } from '../support/require.js';
+
+function libniceAvailable(): boolean {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', "import gi; gi.require_version('Nice','0.1'); from gi.repository import Nice"], {
+      stdio: 'ignore',
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const ok = requireOrSkip('libnice interop', libniceAvailable() ? [] : ['libnice (apt-get install gir1.2-nice-0.1 python3-gi)']);
+
+let peers: LinePeer[] = [];
+afterEach(() => {
+  for (const p of peers) p.kill();
+  peers = [];
+});
+
+const N = 1_000_000;
+const bytes = ['--send-bytes', String(N), '--expect-bytes', String(N)];
+
+function nice(role: 'controlling' | 'controlled'): LinePeer {
+  const p = new LinePeer('/usr/bin/python3', [`${ROOT}test/interop/nice_peer.py`, `--${role}`, '--bind', '127.0.0.1', ...bytes]);
+  peers.push(p);
+  return p;
+}
+
+function ours(role: 'controlling' | 'controlled'): LinePeer {
+  const [cmd, args] = cliCommand(['connect', `--${role}`, '--bind', '127.0.0.1', ...bytes]);
+  const p = new LinePeer(cmd, args);
+  peers.push(p);
+  return p;
+}
+
+describe.skipIf(!ok)('ice-tcp with libnice 0.1.21 (an independent ICE-TCP implementation)', () => {
+  for (const [ourRole, theirRole] of [
+    ['controlling', 'controlled'],
+    ['controlled', 'controlling'],
+  ] as const) {
+    it(`connects with ice-tcp ${ourRole} and moves 1 MB each way`, async () => {
+      const a = ours(ourRole);
+      const b = nice(theirRole);
+      await exchangeLines(a, b);
+      const [ea, eb] = await Promise.all([a.waitFor('connected'), b.waitFor('connected')]);
+      expect(ea.local).toMatchObject({ address: '127.0.0.1' });
+      expect(eb).toBeTruthy();
+      const [da, db] = await Promise.all([a.waitFor('done'), b.waitFor('done')]);
+      expect(da.sha256Received).toBe(patternSha256(N));
+      expect(db.sha256Received).toBe(patternSha256(N));
+    });
+  }
+});

@@ -1,0 +1,496 @@
+/**
+ * The NAT lab: real Linux NATs made of network namespaces and nftables (see DESIGN.md "The NAT lab").
+ *
+ *   hostA 10.0.1.2 ── lan 10.0.1.1 [natA] wan 203.0.113.1 ──┐
+ *                                                           ├── br0 (public 203.0.113.0/24) ── server .10, .11
+ *   hostB 10.0.2.2 ── lan 10.0.2.1 [natB] wan 203.0.113.2 ──┘
+ *
+ * Same-NAT mode puts hostB at 10.0.1.3 on natA's LAN bridge (no natB). A side in 'public' mode has its host
+ * straight on the public segment (hostA 203.0.113.21, hostB 203.0.113.22) and no NAT.
+ */
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import {
+  bridgeTokens,
+  deleteNamespaces,
+  deleteNamespacesSync,
+  execIn,
+  IpBatch,
+  listNamespaces,
+  loadNftRuleset,
+  setSysctls,
+  spawnIn,
+  vethTokens,
+} from './netns.js';
+
+/** How the NAT picks the external port of a new outbound flow. */
+export type NatMapping = 'preserve' | 'random' | 'sequential';
+
+/** What the NAT does with an unsolicited inbound TCP SYN on its WAN: silently drop it, or answer with RST. */
+export type NatFiltering = 'drop' | 'rst';
+
+/** One NAT router's behaviour. */
+export interface NatOptions {
+  /** Default 'preserve' (`masquerade`: endpoint-independent, keeps the local port when free). */
+  mapping?: NatMapping;
+  /** Default 'drop'. */
+  filtering?: NatFiltering;
+  /**
+   * Probability (0..1) that a packet crossing the WAN wire is lost, drawn per packet and per direction:
+   * outbound packets after SNAT (so the NAT has already made the mapping), inbound packets before conntrack
+   * and de-NAT (as if lost on the wire). Traffic between the LAN and the router itself is never dropped.
+   */
+  loss?: number;
+  /** First external port of 'sequential' mapping; default 20000. */
+  sequentialBase?: number;
+  /** Number of ports 'sequential' cycles through; default 200. */
+  sequentialCount?: number;
+}
+
+/** One side of the lab: a host behind a NAT with these options, or a host on the public segment. */
+export type LabSide = NatOptions | 'public';
+
+/** Options of {@link createLab}. */
+export interface LabOptions {
+  /** hostA's side; default a preserve/drop NAT. */
+  a?: LabSide;
+  /** hostB's side; default a preserve/drop NAT. Must be unset in same-NAT mode. */
+  b?: LabSide;
+  /** Put hostB (10.0.1.3) behind natA, on hostA's LAN, and build no natB. */
+  sameNat?: boolean;
+}
+
+/** Names of the machines of a lab that commands can run on. */
+export type LabNode = 'server' | 'hostA' | 'hostB' | 'natA' | 'natB' | 'public';
+
+/** A host of the lab. */
+export interface LabHost {
+  /** Its network namespace. */
+  readonly namespace: string;
+  /** Its IPv4 address (private behind a NAT, public in 'public' mode). */
+  readonly address: string;
+  /** The NAT it sits behind, or undefined on the public segment. */
+  readonly nat: 'natA' | 'natB' | undefined;
+}
+
+/** A NAT router of the lab. */
+export interface LabNat {
+  /** Its network namespace. */
+  readonly namespace: string;
+  /** Its public (WAN) address. */
+  readonly wan: string;
+  /** Its LAN address (the hosts' default gateway). */
+  readonly lan: string;
+  /** Its resolved behaviour. */
+  readonly mapping: NatMapping;
+  readonly filtering: NatFiltering;
+  readonly loss: number;
+  /** First port and count of 'sequential' mapping. */
+  readonly sequentialBase: number;
+  readonly sequentialCount: number;
+}
+
+/** The STUN/TURN server host of the lab, on the public segment. */
+export interface LabServer {
+  readonly namespace: string;
+  /** 203.0.113.10. */
+  readonly address: string;
+  /** 203.0.113.11, on the same interface, for RFC 5780 tests. */
+  readonly alternateAddress: string;
+}
+
+/** A running lab; `destroy()` it when done. */
+export interface Lab {
+  /** Prefix of every namespace name of this lab. */
+  readonly prefix: string;
+  /** Milliseconds {@link createLab} took. */
+  readonly bringUpMs: number;
+  readonly server: LabServer;
+  readonly natA: LabNat | undefined;
+  readonly natB: LabNat | undefined;
+  readonly hosts: { readonly hostA: LabHost; readonly hostB: LabHost };
+  /** The namespace of each machine that exists. */
+  readonly namespaces: Readonly<Partial<Record<LabNode, string>>>;
+  /** Runs a command on `node`, resolves with its stdout, rejects on a non-zero exit. */
+  exec(node: LabNode, cmd: string, args: readonly string[], input?: string): Promise<string>;
+  /** Spawns a command on `node`; the lab kills it on `destroy()`. */
+  spawn(node: LabNode, cmd: string, args: readonly string[], options?: SpawnOptions): ChildProcess;
+  /** Kills what the lab spawned and deletes its namespaces; safe to call twice. */
+  destroy(): Promise<void>;
+}
+
+/** Public segment. */
+const SERVER = '203.0.113.10';
+const SERVER_ALT = '203.0.113.11';
+const PUBLIC_HOST = { hostA: '203.0.113.21', hostB: '203.0.113.22' } as const;
+const NAT_WAN = { natA: '203.0.113.1', natB: '203.0.113.2' } as const;
+const NAT_LAN_NET = { natA: '10.0.1', natB: '10.0.2' } as const;
+
+let counter = 0;
+
+/**
+ * The nftables ruleset of one NAT router. Filtering sits in both `input` (an unsolicited SYN to the WAN
+ * address itself, i.e. to a mapping that does not exist for that peer) and `forward`; replies of outbound
+ * flows are `established`. Loss chains sit outside conntrack's view: inbound before it (priority -300),
+ * outbound after SNAT (priority 300).
+ */
+export function natRuleset(nat: LabNat): string {
+  const refuse = nat.filtering === 'rst' ? 'meta l4proto tcp reject with tcp reset' : 'meta l4proto tcp drop';
+  const filter = (hook: string): string[] => [
+    `  chain ${hook} {`,
+    `    type filter hook ${hook} priority filter; policy accept;`,
+    '    iifname "wan" ct state established,related accept',
+    `    iifname "wan" ${refuse}`,
+    '    iifname "wan" drop',
+    '  }',
+  ];
+  let mapping: string[];
+  if (nat.mapping === 'sequential') {
+    const entries = Array.from({ length: nat.sequentialCount }, (_, i) => `${i} : ${nat.sequentialBase + i}`);
+    mapping = [
+      `    oifname "wan" meta l4proto { tcp, udp } snat to ${nat.wan} : numgen inc mod ${nat.sequentialCount} map { ${entries.join(', ')} }`,
+      '    oifname "wan" masquerade',
+    ];
+  } else {
+    mapping = [`    oifname "wan" masquerade${nat.mapping === 'random' ? ' fully-random' : ''}`];
+  }
+  const lines = [
+    'table ip lab {',
+    ...filter('input'),
+    ...filter('forward'),
+    '  chain postrouting {',
+    '    type nat hook postrouting priority srcnat; policy accept;',
+    ...mapping,
+    '  }',
+  ];
+  if (nat.loss > 0) {
+    // numgen random is uniform over 0..2^32-1 reduced mod 1e6: loss is exact to one part in a million.
+    const threshold = Math.round(nat.loss * 1_000_000);
+    lines.push(
+      '  chain wire_in {',
+      '    type filter hook prerouting priority -300; policy accept;',
+      `    iifname "wan" numgen random mod 1000000 < ${threshold} drop`,
+      '  }',
+      '  chain wire_out {',
+      '    type filter hook postrouting priority 300; policy accept;',
+      `    oifname "wan" numgen random mod 1000000 < ${threshold} drop`,
+      '  }',
+    );
+  }
+  lines.push('}');
+  return `${lines.join('\n')}\n`;
+}
+
+/** pid + counter: unique among live processes, and short enough for 15-character names. */
+function nextPrefix(): string {
+  counter += 1;
+  return `il${process.pid.toString(36)}${counter.toString(36)}`;
+}
+
+function resolveNat(side: NatOptions, name: 'natA' | 'natB', prefix: string): LabNat {
+  const loss = side.loss ?? 0;
+  if (!(loss >= 0 && loss <= 1)) throw new Error(`lab: loss must be within 0..1, got ${loss}`);
+  const sequentialBase = side.sequentialBase ?? 20000;
+  const sequentialCount = side.sequentialCount ?? 200;
+  if (sequentialCount < 1 || sequentialBase + sequentialCount > 65536)
+    throw new Error('lab: bad sequential range');
+  return {
+    namespace: `${prefix}${name}`,
+    wan: NAT_WAN[name],
+    lan: `${NAT_LAN_NET[name]}.1`,
+    mapping: side.mapping ?? 'preserve',
+    filtering: side.filtering ?? 'drop',
+    loss,
+    sequentialBase,
+    sequentialCount,
+  };
+}
+
+/** What to build, before building anything. */
+interface Plan {
+  prefix: string;
+  pub: string;
+  server: LabServer;
+  natA: LabNat | undefined;
+  natB: LabNat | undefined;
+  hostA: LabHost;
+  hostB: LabHost;
+}
+
+function plan(options: LabOptions): Plan {
+  const prefix = nextPrefix();
+  const a = options.a ?? {};
+  if (options.sameNat && options.b !== undefined) throw new Error('lab: same-NAT mode takes no `b` side');
+  if (options.sameNat && a === 'public') throw new Error('lab: same-NAT mode needs a NAT on side `a`');
+  const b = options.sameNat ? 'public' : (options.b ?? {});
+  const natA = a === 'public' ? undefined : resolveNat(a, 'natA', prefix);
+  const natB = b === 'public' || options.sameNat ? undefined : resolveNat(b, 'natB', prefix);
+  const hostA: LabHost = {
+    namespace: `${prefix}hostA`,
+    address: natA ? `${NAT_LAN_NET.natA}.2` : PUBLIC_HOST.hostA,
+    nat: natA ? 'natA' : undefined,
+  };
+  let hostB: LabHost;
+  if (options.sameNat) hostB = { namespace: `${prefix}hostB`, address: `${NAT_LAN_NET.natA}.3`, nat: 'natA' };
+  else if (natB) hostB = { namespace: `${prefix}hostB`, address: `${NAT_LAN_NET.natB}.2`, nat: 'natB' };
+  else hostB = { namespace: `${prefix}hostB`, address: PUBLIC_HOST.hostB, nat: undefined };
+  return {
+    prefix,
+    pub: `${prefix}pub`,
+    server: { namespace: `${prefix}server`, address: SERVER, alternateAddress: SERVER_ALT },
+    natA,
+    natB,
+    hostA,
+    hostB,
+  };
+}
+
+function allNamespaces(p: Plan): Partial<Record<LabNode, string>> {
+  const out: Partial<Record<LabNode, string>> = {
+    public: p.pub,
+    server: p.server.namespace,
+    hostA: p.hostA.namespace,
+    hostB: p.hostB.namespace,
+  };
+  if (p.natA) out.natA = p.natA.namespace;
+  if (p.natB) out.natB = p.natB.namespace;
+  return out;
+}
+
+/**
+ * Builds the whole lab in three steps: one root `ip -batch` creates every namespace, bridge and veth
+ * (each created straight inside its namespace), then one `ip -n <ns> -batch` per namespace plus the
+ * sysctls and one `nft -f` per router run in parallel, then it waits until every link carries traffic.
+ */
+async function build(p: Plan): Promise<void> {
+  const ns = allNamespaces(p);
+  const root = new IpBatch();
+  for (const name of Object.values(ns)) root.add('netns', 'add', name);
+  root.add(...bridgeTokens(p.pub, 'br0'));
+  root.add(...vethTokens(p.server.namespace, 'eth0', p.pub, 'server'));
+  const perNs = new Map<string, IpBatch>();
+  const batch = (name: string): IpBatch => {
+    let b = perNs.get(name);
+    if (!b) {
+      b = new IpBatch(name).add('link', 'set', 'lo', 'up');
+      perNs.set(name, b);
+    }
+    return b;
+  };
+  const tasks: (() => Promise<void>)[] = [];
+  const pubPorts = ['server'];
+
+  batch(p.server.namespace)
+    .add('addr', 'add', `${SERVER}/24`, 'dev', 'eth0')
+    .add('addr', 'add', `${SERVER_ALT}/24`, 'dev', 'eth0')
+    .add('link', 'set', 'eth0', 'up');
+
+  for (const nat of [p.natA, p.natB]) {
+    if (!nat) continue;
+    const port = nat === p.natA ? 'natA' : 'natB';
+    root.add(...vethTokens(nat.namespace, 'wan', p.pub, port));
+    root.add(...bridgeTokens(nat.namespace, 'lan'));
+    pubPorts.push(port);
+    batch(nat.namespace)
+      .add('addr', 'add', `${nat.wan}/24`, 'dev', 'wan')
+      .add('addr', 'add', `${nat.lan}/24`, 'dev', 'lan')
+      .add('link', 'set', 'wan', 'up')
+      .add('link', 'set', 'lan', 'up');
+    tasks.push(
+      () => setSysctls(nat.namespace, { 'net.ipv4.ip_forward': 1, 'net.bridge.bridge-nf-call-iptables': 0 }),
+      () => loadNftRuleset(nat.namespace, natRuleset(nat)),
+    );
+  }
+
+  for (const [key, host] of [
+    ['hostA', p.hostA],
+    ['hostB', p.hostB],
+  ] as const) {
+    const nat = host.nat === 'natA' ? p.natA : host.nat === 'natB' ? p.natB : undefined;
+    const b = batch(host.namespace)
+      .add('addr', 'add', `${host.address}/24`, 'dev', 'eth0')
+      .add('link', 'set', 'eth0', 'up');
+    if (nat) {
+      root.add(...vethTokens(host.namespace, 'eth0', nat.namespace, key));
+      batch(nat.namespace).add('link', 'set', key, 'master', 'lan').add('link', 'set', key, 'up');
+      b.add('route', 'add', 'default', 'via', nat.lan);
+    } else {
+      root.add(...vethTokens(host.namespace, 'eth0', p.pub, key));
+      pubPorts.push(key);
+    }
+  }
+
+  const pub = batch(p.pub).add('link', 'set', 'br0', 'up');
+  for (const port of pubPorts) pub.add('link', 'set', port, 'master', 'br0').add('link', 'set', port, 'up');
+  tasks.push(() => setSysctls(p.pub, { 'net.bridge.bridge-nf-call-iptables': 0 }));
+
+  await root.run();
+  await Promise.all([...tasks.map((task) => task()), ...[...perNs.values()].map((b) => b.run())]);
+  await Promise.all([...perNs.keys()].map((name) => waitLinksReady(name)));
+}
+
+/**
+ * Resolves once every link that is up in `ns` has a carrier and a real qdisc. Until the kernel's linkwatch
+ * work has run, a fresh device keeps the `noop` qdisc, which silently drops what is sent: a test's first SYN
+ * would then cost a 1 s retransmission.
+ */
+async function waitLinksReady(ns: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const out = await execIn(ns, 'ip', ['-o', 'link', 'show', 'up']);
+    const notReady = out
+      .split('\n')
+      .filter((l) => l.length > 0 && (l.includes('qdisc noop') || l.includes('NO-CARRIER')));
+    if (notReady.length === 0) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`lab: links in ${ns} never became ready`);
+}
+
+const exitHooks = new Set<() => void>();
+let exitHookInstalled = false;
+
+/** One 'exit' listener for every lab of the process: the last resort when a test forgets `destroy()`. */
+function registerExitHook(hook: () => void): void {
+  exitHooks.add(hook);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const h of exitHooks) h();
+  });
+}
+
+/** Builds a NAT lab (root, `ip` and `nft` required); on failure it tears down whatever it had built. */
+export async function createLab(options: LabOptions = {}): Promise<Lab> {
+  const started = performance.now();
+  const p = plan(options);
+  const namespaces = allNamespaces(p);
+  const names = Object.values(namespaces);
+  // A namespace with our name can only be left over by a dead process that had our pid.
+  const stale = listNamespaces().filter((n) => n.startsWith(p.prefix));
+  if (stale.length > 0) await deleteNamespaces(stale);
+
+  const children = new Set<ChildProcess>();
+  let destroyed = false;
+  const killAll = (): void => {
+    for (const child of children)
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    children.clear();
+  };
+  const exitHook = (): void => {
+    killAll();
+    deleteNamespacesSync(names);
+  };
+  registerExitHook(exitHook);
+
+  try {
+    await build(p);
+  } catch (error) {
+    exitHooks.delete(exitHook);
+    await deleteNamespaces(names).catch(() => deleteNamespacesSync(names));
+    throw error;
+  }
+
+  const nsOf = (node: LabNode): string => {
+    const name = namespaces[node];
+    if (name === undefined) throw new Error(`lab: this lab has no ${node}`);
+    return name;
+  };
+
+  return {
+    prefix: p.prefix,
+    bringUpMs: performance.now() - started,
+    server: p.server,
+    natA: p.natA,
+    natB: p.natB,
+    hosts: { hostA: p.hostA, hostB: p.hostB },
+    namespaces,
+    exec: (node, cmd, args, input) => execIn(nsOf(node), cmd, args, input),
+    spawn(node, cmd, args, spawnOptions) {
+      if (destroyed) throw new Error('lab: destroyed');
+      const child = spawnIn(nsOf(node), cmd, args, spawnOptions);
+      children.add(child);
+      child.once('exit', () => children.delete(child));
+      return child;
+    },
+    async destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      const exits = [...children].map(
+        (child) =>
+          new Promise<void>((resolve) =>
+            child.exitCode !== null || child.signalCode !== null
+              ? resolve()
+              : child.once('exit', () => resolve()),
+          ),
+      );
+      killAll();
+      await Promise.all(exits);
+      await deleteNamespaces(names);
+      exitHooks.delete(exitHook);
+    },
+  };
+}
+
+/** Answer of the net-probe fixture to one command. */
+export interface ProbeAnswer {
+  ok: boolean;
+  /** 'listen': the port it listens on. */
+  port?: number;
+  /** 'dial': the local port used. */
+  localPort?: number;
+  /** 'dial': the line the far probe sent: how it saw us, `<address>:<port>`. */
+  line?: string;
+  /** Error code on failure: ECONNREFUSED, ETIMEDOUT (our own timeout), EADDRINUSE, ... */
+  code?: string;
+}
+
+/** A running `fixtures/net-probe.mjs` on one lab machine. */
+export interface NetProbe {
+  /** Listens on `port` (0 = any); every connection is told `<remoteAddress>:<remotePort>\n`. */
+  listen(port: number, host?: string): Promise<ProbeAnswer>;
+  /** Dials `host:port` (optionally from `localPort`), reads one line, then closes with RST. */
+  dial(
+    host: string,
+    port: number,
+    options?: { localPort?: number; timeoutMs?: number },
+  ): Promise<ProbeAnswer>;
+}
+
+/** Path of the probe script. */
+export const NET_PROBE_SCRIPT = fileURLToPath(new URL('./fixtures/net-probe.mjs', import.meta.url));
+
+/** Starts the net-probe fixture on `node`; the lab kills it on `destroy()`. */
+export async function startProbe(lab: Lab, node: LabNode): Promise<NetProbe> {
+  const child = lab.spawn(node, process.execPath, [NET_PROBE_SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const pending = new Map<number, (answer: ProbeAnswer) => void>();
+  let nextId = 1;
+  const ready = new Promise<void>((resolve, reject) => {
+    child.once('exit', (code, signal) => {
+      const error = new Error(`net-probe on ${node} exited (${code ?? signal})`);
+      reject(error);
+      for (const settle of pending.values()) settle({ ok: false, code: 'EPROBEEXIT' });
+      pending.clear();
+    });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const message = JSON.parse(line) as ProbeAnswer & { id?: number; ready?: boolean };
+      if (message.ready) resolve();
+      else if (message.id !== undefined) {
+        pending.get(message.id)?.(message);
+        pending.delete(message.id);
+      }
+    });
+  });
+  await ready;
+  const request = (command: Record<string, unknown>): Promise<ProbeAnswer> =>
+    new Promise((resolve) => {
+      const id = nextId++;
+      pending.set(id, resolve);
+      child.stdin!.write(`${JSON.stringify({ id, ...command })}\n`);
+    });
+  return {
+    listen: (port, host) => request({ op: 'listen', port, host }),
+    dial: (host, port, options = {}) => request({ op: 'dial', host, port, ...options }),
+  };
+}
