@@ -4,7 +4,11 @@ import { existsSync } from 'node:fs';
 
 /** Debian packages the suites need, with the check that tells whether each is present. */
 export const SYSTEM_DEPS = [
-  { pkg: 'iproute2', suites: 'network-namespace suites (S-O over veth, NAT lab, NAT matrix)', present: () => has('ip') },
+  {
+    pkg: 'iproute2',
+    suites: 'network-namespace suites (S-O over veth, NAT lab, NAT matrix)',
+    present: () => has('ip'),
+  },
   { pkg: 'nftables', suites: 'NAT lab and NAT matrix', present: () => has('nft') },
   { pkg: 'coturn', suites: 'TURN client and relay suites', present: () => has('turnserver') },
   {
@@ -12,7 +16,10 @@ export const SYSTEM_DEPS = [
     suites: 'libnice interoperability',
     present: () =>
       existsSync('/usr/bin/python3') &&
-      run('/usr/bin/python3', ['-c', "import gi; gi.require_version('Nice', '0.1'); from gi.repository import Nice"]),
+      run('/usr/bin/python3', [
+        '-c',
+        "import gi; gi.require_version('Nice', '0.1'); from gi.repository import Nice",
+      ]),
   },
 ];
 
@@ -42,7 +49,10 @@ export function ensureSystemDeps({ log = console.log } = {}) {
     log(`[ice-tcp] installing system packages for the test suites: ${pkgs.join(' ')}`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...pkgs], { stdio: 'inherit', env });
+    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...pkgs], {
+      stdio: 'inherit',
+      env,
+    });
   }
   return SYSTEM_DEPS.filter((d) => !d.present());
 }

@@ -1,20 +1,20 @@
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
+import { ConnectionPool } from './agent/connection-pool.js';
+import { generateParameters, generateTieBreaker, type IceParameters } from './agent/credentials.js';
+import { type IceAgentOptions, type IceRole, type ResolvedOptions, resolveOptions } from './agent/options.js';
+import { buildStats, type IceStats } from './agent/stats.js';
 import { candidatePriority } from './candidate/priority.js';
 import { formatCandidate, parseCandidate } from './candidate/sdp.js';
 import type { Candidate } from './candidate/types.js';
-import { type ChecklistAction, type LocalCandidate, Checklist } from './checklist/index.js';
-import { generateParameters, generateTieBreaker, type IceParameters } from './agent/credentials.js';
-import { ConnectionPool } from './agent/connection-pool.js';
-import { type IceAgentOptions, type IceRole, type ResolvedOptions, resolveOptions } from './agent/options.js';
-import { buildStats, type IceStats } from './agent/stats.js';
+import { Checklist, type ChecklistAction, type LocalCandidate } from './checklist/index.js';
 import { IceConnection } from './connection/ice-connection.js';
 import {
   AbortedError,
   ClosedError,
   GatherError,
-  IceTcpError,
   IceFailedError,
+  IceTcpError,
   IceTimeoutError,
   InvalidArgumentError,
 } from './errors.js';
@@ -72,7 +72,10 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   private repump = false;
   private connection: IceConnection | undefined;
   private failure: IceTcpError | undefined;
-  private readonly waiters = new Set<{ resolve: (c: IceConnection) => void; reject: (e: IceTcpError) => void }>();
+  private readonly waiters = new Set<{
+    resolve: (c: IceConnection) => void;
+    reject: (e: IceTcpError) => void;
+  }>();
   private idCounter = 0;
   private readonly startedAt = performance.now();
   private readonly abortListener = () => this.fail(new AbortedError('aborted by signal'));
@@ -148,13 +151,17 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
    */
   addRemoteCandidate(candidate: string | Candidate | null): void {
     if (this.stateValue === 'closed') return;
-    if (candidate === null || (typeof candidate === 'string' && /^(a=)?end-of-candidates\s*$/.test(candidate.trim()))) {
+    if (
+      candidate === null ||
+      (typeof candidate === 'string' && /^(a=)?end-of-candidates\s*$/.test(candidate.trim()))
+    ) {
       this.remoteEnded = true;
       this.checklist?.setRemoteEndOfCandidates(this.now());
       this.pump();
       return;
     }
-    const parsed = typeof candidate === 'string' ? parseCandidate(candidate) : parseCandidate(formatCandidate(candidate));
+    const parsed =
+      typeof candidate === 'string' ? parseCandidate(candidate) : parseCandidate(formatCandidate(candidate));
     if (this.checklist) {
       this.checklist.addRemoteCandidate(parsed, this.now());
       this.pump();
@@ -166,7 +173,11 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   /** Our description as `a=` lines: ufrag, pwd, trickle, candidates so far, end-of-candidates once gathered. */
   localDescription(): string[] {
     this.noteShared();
-    const lines = [`a=ice-ufrag:${this.params.ufrag}`, `a=ice-pwd:${this.params.pwd}`, 'a=ice-options:trickle'];
+    const lines = [
+      `a=ice-ufrag:${this.params.ufrag}`,
+      `a=ice-pwd:${this.params.pwd}`,
+      'a=ice-options:trickle',
+    ];
     for (const e of this.endpoints.values()) lines.push(`a=${formatCandidate(publicCandidate(e.candidate))}`);
     if (this.gatheringStateValue === 'complete') lines.push('a=end-of-candidates');
     return lines;

@@ -73,7 +73,11 @@ async function main(argv: string[]): Promise<number> {
   });
   switch (command) {
     case 'demo':
-      return runDemo({ json: values.json, bytes: int('bytes', values.bytes, 16 * 1024 * 1024), addresses: values.bind });
+      return runDemo({
+        json: values.json,
+        bytes: int('bytes', values.bytes, 16 * 1024 * 1024),
+        addresses: values.bind,
+      });
     case 'connect': {
       if (values.controlling && values.controlled) fail('--controlling and --controlled exclude each other');
       const agent: IceAgentOptions = {
@@ -121,7 +125,9 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     const e = err as { code?: string; message?: string };
     if (process.argv.includes('--json')) {
-      process.stdout.write(`${JSON.stringify({ event: 'error', code: e.code ?? 'ERR_UNKNOWN', message: e.message })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ event: 'error', code: e.code ?? 'ERR_UNKNOWN', message: e.message })}\n`,
+      );
     } else {
       process.stderr.write(`ice-tcp: ${e.message ?? String(err)}\n`);
     }

@@ -1,11 +1,5 @@
 /** ice-tcp: ICE-TCP (RFC 8445 + RFC 6544) for Node.js. */
-export {
-  type GatheringState,
-  IceAgent,
-  type IceAgentEvents,
-  type IceState,
-  type SelectedPair,
-} from './agent.js';
+
 export type { IceParameters } from './agent/credentials.js';
 export type {
   IceAgentOptions,
@@ -14,6 +8,13 @@ export type {
   TurnServerOptions,
 } from './agent/options.js';
 export type { IceStats, PairStats } from './agent/stats.js';
+export {
+  type GatheringState,
+  IceAgent,
+  type IceAgentEvents,
+  type IceState,
+  type SelectedPair,
+} from './agent.js';
 export * from './candidate/index.js';
 export { IceConnection, type IceConnectionEvents } from './connection/ice-connection.js';
 export * from './errors.js';

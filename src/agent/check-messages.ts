@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import {
   StunClass,
-  StunMessage,
+  type StunMessage,
   StunMessageBuilder,
   StunMethod,
   shortTermKey,
@@ -42,7 +42,11 @@ export type CheckAuthentication =
  * Authenticates a Binding request with our short-term credentials: USERNAME must be `ourUfrag:theirUfrag`,
  * MESSAGE-INTEGRITY must verify with our password, FINGERPRINT must be present and right.
  */
-export function authenticateCheck(request: StunMessage, localUfrag: string, localKey: Buffer): CheckAuthentication {
+export function authenticateCheck(
+  request: StunMessage,
+  localUfrag: string,
+  localKey: Buffer,
+): CheckAuthentication {
   if (!request.hasFingerprint() || !request.verifyFingerprint()) {
     return { ok: false, code: 400, reason: 'missing or bad FINGERPRINT' };
   }
@@ -69,12 +73,18 @@ export function buildCheckSuccess(request: StunMessage, mapped: TransportAddress
 }
 
 /** Error response (400, 401 unsigned; 487 signed, RFC 8445 §7.3.1.1). */
-export function buildCheckError(request: StunMessage, code: number, reason: string, localKey?: Buffer): Buffer {
+export function buildCheckError(
+  request: StunMessage,
+  code: number,
+  reason: string,
+  localKey?: Buffer,
+): Buffer {
   if (code < 300 || code > 699) throw new InvalidArgumentError(`bad STUN error code ${code}`);
-  const b = new StunMessageBuilder(StunMethod.Binding, StunClass.ErrorResponse, request.transactionId).errorCode(
-    code,
-    reason,
-  );
+  const b = new StunMessageBuilder(
+    StunMethod.Binding,
+    StunClass.ErrorResponse,
+    request.transactionId,
+  ).errorCode(code, reason);
   return b.build(localKey ? { integrityKey: localKey, fingerprint: true } : { fingerprint: true });
 }
 

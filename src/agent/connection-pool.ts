@@ -3,7 +3,7 @@ import createDebug from 'debug';
 import type { CandidatePair, Checklist } from '../checklist/index.js';
 import { IceTcpError } from '../errors.js';
 import type { LocalEndpoint } from '../gather/index.js';
-import { StunMethod, type StunMessage, shortTermKey } from '../stun/index.js';
+import { type StunMessage, StunMethod, shortTermKey } from '../stun/index.js';
 import { dialActive, type FramedConnection, type SimultaneousOpenPort } from '../transport/index.js';
 import {
   authenticateCheck,
@@ -171,8 +171,14 @@ export class ConnectionPool implements LinkOwner {
     }
     link.authenticated = true;
     this.bind(link, result.pairId);
-    const mapped = { family: isIPv6(link.remoteAddress) ? 6 : 4, address: link.remoteAddress, port: link.remotePort };
-    link.send(buildCheckSuccess(request, mapped as { family: 4 | 6; address: string; port: number }, this.localKey));
+    const mapped = {
+      family: isIPv6(link.remoteAddress) ? 6 : 4,
+      address: link.remoteAddress,
+      port: link.remotePort,
+    };
+    link.send(
+      buildCheckSuccess(request, mapped as { family: 4 | 6; address: string; port: number }, this.localKey),
+    );
     this.config.afterEvent();
   }
 
@@ -199,7 +205,11 @@ export class ConnectionPool implements LinkOwner {
     this.unbound.delete(link);
   }
 
-  private adopt(connection: FramedConnection, localCandidateId: string, remoteTcpType: 'active' | 'so'): void {
+  private adopt(
+    connection: FramedConnection,
+    localCandidateId: string,
+    remoteTcpType: 'active' | 'so',
+  ): void {
     if (this.closing) {
       connection.reset();
       return;

@@ -106,7 +106,8 @@ export function resolveOptions(options: IceAgentOptions = {}): ResolvedOptions {
     throw new InvalidArgumentError('tcpTypes must list at least one of active, passive, so');
   }
   for (const t of o.tcpTypes) {
-    if (t !== 'active' && t !== 'passive' && t !== 'so') throw new InvalidArgumentError(`unknown tcptype ${t}`);
+    if (t !== 'active' && t !== 'passive' && t !== 'so')
+      throw new InvalidArgumentError(`unknown tcptype ${t}`);
   }
   if (o.portRange) {
     const { min, max } = o.portRange;

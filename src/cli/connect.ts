@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
-import { IceAgent } from '../agent.js';
 import type { IceAgentOptions } from '../agent/options.js';
+import { IceAgent } from '../agent.js';
 import type { Candidate } from '../candidate/types.js';
 import { attachSignaller } from '../signalling/attach.js';
 import { SdpLineSignaller } from '../signalling/stdio.js';
@@ -69,7 +69,8 @@ export async function runConnect(options: ConnectCommandOptions): Promise<number
     line({
       event: 'done',
       ...result,
-      megabytesPerSecond: Math.round(((result.sentBytes + result.receivedBytes) / result.seconds / 1e6) * 10) / 10,
+      megabytesPerSecond:
+        Math.round(((result.sentBytes + result.receivedBytes) / result.seconds / 1e6) * 10) / 10,
     });
     return 0;
   } catch (err) {

@@ -26,7 +26,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const step = (name: string, detail: Record<string, unknown> = {}, text = '') => {
     const entry = { step: name, atMs: ms(), ...detail };
     steps.push(entry);
-    if (!options.json) console.log(`[${String(entry.atMs).padStart(7)} ms] ${name}${text ? `: ${text}` : ''}`);
+    if (!options.json)
+      console.log(`[${String(entry.atMs).padStart(7)} ms] ${name}${text ? `: ${text}` : ''}`);
   };
   // Both agents live on this machine, so loopback is the one address family that always exists here.
   const common = { addresses: options.addresses ?? ['127.0.0.1'] };
@@ -58,7 +59,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       transfer(ca.stream(), { sendBytes: options.bytes, expectBytes: options.bytes, echo: false }),
       transfer(cb.stream(), { sendBytes: options.bytes, expectBytes: options.bytes, echo: false }),
     ]);
-    if (ra.sha256Received !== rb.sha256Received) throw new Error('the two directions carried different bytes');
+    if (ra.sha256Received !== rb.sha256Received)
+      throw new Error('the two directions carried different bytes');
     const seconds = Math.max(ra.seconds, rb.seconds);
     const mbps = (2 * options.bytes) / seconds / 1e6;
     step(

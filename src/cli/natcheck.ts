@@ -21,7 +21,9 @@ export async function runNatcheck(options: NatcheckOptions): Promise<number> {
     return 0;
   }
   const a = report.allocation;
-  console.log(`behind NAT:        ${report.behindNat ? `yes, public address ${report.publicAddress}` : 'no'}`);
+  console.log(
+    `behind NAT:        ${report.behindNat ? `yes, public address ${report.publicAddress}` : 'no'}`,
+  );
   console.log(`mapping:           ${report.mapping}`);
   console.log(`port preservation: ${report.portPreservation ? 'yes' : 'no'}`);
   console.log(
@@ -30,7 +32,9 @@ export async function runNatcheck(options: NatcheckOptions): Promise<number> {
   console.log(`traversal:         ${MEANING[report.traversal]}`);
   console.log('observations (local port -> server: mapped):');
   for (const o of [...report.observations.fixedPort, ...report.observations.freshPorts]) {
-    console.log(`  ${o.localPort} -> ${o.server.host}:${o.server.port}: ${o.mapped.address}:${o.mapped.port}`);
+    console.log(
+      `  ${o.localPort} -> ${o.server.host}:${o.server.port}: ${o.mapped.address}:${o.mapped.port}`,
+    );
   }
   return 0;
 }

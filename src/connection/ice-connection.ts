@@ -83,7 +83,8 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
    */
   send(packet: Buffer | Uint8Array): boolean {
     if (this.closedFlag) throw new ClosedError('connection is closed');
-    if (this.duplex) throw new InvalidArgumentError('connection is in stream mode: write to stream() instead');
+    if (this.duplex)
+      throw new InvalidArgumentError('connection is in stream mode: write to stream() instead');
     if (packet.length > MAX_FRAME_PAYLOAD) throw new FrameTooLargeError(packet.length, MAX_FRAME_PAYLOAD);
     return this.framed.sendFrame(Buffer.isBuffer(packet) ? packet : Buffer.from(packet));
   }
@@ -178,7 +179,8 @@ class FramedByteStream extends Duplex {
     for (let offset = 0; offset < chunk.length; offset += MAX_FRAME_PAYLOAD) {
       ok = this.framed.sendFrame(chunk.subarray(offset, offset + MAX_FRAME_PAYLOAD));
     }
-    if (ok || this.framed.closed) callback(this.framed.closed ? new ClosedError('connection is closed') : null);
+    if (ok || this.framed.closed)
+      callback(this.framed.closed ? new ClosedError('connection is closed') : null);
     else this.waitingDrain = () => callback();
   }
 

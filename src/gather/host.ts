@@ -50,10 +50,16 @@ export async function gatherHostCandidates(
           if (tcpType === 'active') {
             onEndpoint({ kind: 'active', candidate: make('active', 9) });
           } else if (tcpType === 'passive') {
-            const listener = await PassiveListener.listen({ address: local.address, portRange: options.portRange });
+            const listener = await PassiveListener.listen({
+              address: local.address,
+              portRange: options.portRange,
+            });
             onEndpoint({ kind: 'passive', candidate: make('passive', listener.port), listener });
           } else {
-            const port = await SimultaneousOpenPort.open({ address: local.address, portRange: options.portRange });
+            const port = await SimultaneousOpenPort.open({
+              address: local.address,
+              portRange: options.portRange,
+            });
             onEndpoint({ kind: 'so', candidate: make('so', port.port), port });
           }
         } catch (err) {

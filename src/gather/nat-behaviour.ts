@@ -85,7 +85,11 @@ export function classifyNat(
 }
 
 /** Predicts the next `count` external ports after the last fresh-port observation. */
-export function predictPorts(allocation: PortAllocation, last: TransportAddress | undefined, count: number): number[] {
+export function predictPorts(
+  allocation: PortAllocation,
+  last: TransportAddress | undefined,
+  count: number,
+): number[] {
   if (allocation.kind !== 'sequential' || !last) return [];
   const ports: number[] = [];
   for (let k = 1; k <= count; k++) {

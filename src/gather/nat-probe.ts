@@ -25,10 +25,18 @@ export async function probeNat(options: NatProbeOptions): Promise<NatReport> {
   if (!primary) throw new RangeError('probeNat needs at least one STUN server');
   const localAddress = options.localAddress ?? (primary.host.includes(':') ? '::' : '0.0.0.0');
   const query = (server: { host: string; port: number }, localPort?: number) =>
-    queryMapping({ server, localAddress: options.localAddress ?? '', localPort, timeoutMs, signal: options.signal });
+    queryMapping({
+      server,
+      localAddress: options.localAddress ?? '',
+      localPort,
+      timeoutMs,
+      signal: options.signal,
+    });
 
   const fixedPort: NatObservation[] = [];
-  const localPort = await reserveLocalPort(localAddress === '0.0.0.0' || localAddress === '::' ? undefined : localAddress);
+  const localPort = await reserveLocalPort(
+    localAddress === '0.0.0.0' || localAddress === '::' ? undefined : localAddress,
+  );
   const first = await query(primary, localPort);
   first.connection.reset();
   fixedPort.push({ localPort, server: primary, mapped: first.mapped });

@@ -5,7 +5,13 @@ import { PREDICTED_EXTENSION } from '../candidate/predicted.js';
 import { candidatePriority } from '../candidate/priority.js';
 import type { LocalCandidate } from '../checklist/index.js';
 import { GatherError, StunTransactionError } from '../errors.js';
-import { StunClass, StunMessage, StunMessageBuilder, StunMethod, type TransportAddress } from '../stun/index.js';
+import {
+  StunClass,
+  StunMessage,
+  StunMessageBuilder,
+  StunMethod,
+  type TransportAddress,
+} from '../stun/index.js';
 import { StunServerConnection } from '../transport/stun-server-connection.js';
 import type { LocalEndpoint } from './endpoint.js';
 
@@ -31,8 +37,10 @@ export async function queryMapping(options: {
     const builder = new StunMessageBuilder(StunMethod.Binding, StunClass.Request);
     const reply = await connection.request(builder.build({ fingerprint: true }), options.timeoutMs);
     const message = StunMessage.decode(reply);
-    if (!message.transactionId.equals(builder.transactionId)) throw new StunTransactionError('wrong transaction id');
-    if (message.hasFingerprint() && !message.verifyFingerprint()) throw new StunTransactionError('bad FINGERPRINT');
+    if (!message.transactionId.equals(builder.transactionId))
+      throw new StunTransactionError('wrong transaction id');
+    if (message.hasFingerprint() && !message.verifyFingerprint())
+      throw new StunTransactionError('bad FINGERPRINT');
     if (message.isError()) {
       const e = message.errorCode();
       throw new StunTransactionError(`STUN error ${e?.code ?? '?'} ${e?.reason ?? ''}`.trim(), e?.code);
@@ -90,7 +98,12 @@ export async function gatherServerReflexive(
           if (seen.has(key)) continue;
           seen.add(key);
           const otherPreference = (base.priority >> 8) & 0x1fff;
-          const make = (tcpType: 'so' | 'active' | 'passive', port: number, basePort: number, relatedPort: number) =>
+          const make = (
+            tcpType: 'so' | 'active' | 'passive',
+            port: number,
+            basePort: number,
+            relatedPort: number,
+          ) =>
             ({
               id: options.nextId(),
               foundation: computeFoundation({
@@ -112,7 +125,11 @@ export async function gatherServerReflexive(
               baseAddress: base.baseAddress,
               basePort,
             }) satisfies LocalCandidate;
-          onEndpoint({ kind: 'so', candidate: make('so', mapped.port, base.basePort, base.basePort), port: endpoint.port });
+          onEndpoint({
+            kind: 'so',
+            candidate: make('so', mapped.port, base.basePort, base.basePort),
+            port: endpoint.port,
+          });
           for (const other of options.hostEndpoints) {
             if (other.candidate.baseAddress !== base.baseAddress) continue;
             if (other.kind === 'active') {
@@ -131,11 +148,21 @@ export async function gatherServerReflexive(
             }
           }
         } catch (err) {
-          log('srflx from %s:%d via %s:%d failed: %s', base.baseAddress, base.basePort, server.host, server.port, err);
+          log(
+            'srflx from %s:%d via %s:%d failed: %s',
+            base.baseAddress,
+            base.basePort,
+            server.host,
+            server.port,
+            err,
+          );
           errors.push(
-            new GatherError(`STUN server ${server.host}:${server.port} gave no mapping: ${(err as Error).message}`, {
-              cause: err,
-            }),
+            new GatherError(
+              `STUN server ${server.host}:${server.port} gave no mapping: ${(err as Error).message}`,
+              {
+                cause: err,
+              },
+            ),
           );
         }
       }

@@ -3,7 +3,7 @@ import { formatCandidate } from '../candidate/sdp.js';
 import type { Candidate } from '../candidate/types.js';
 import type { IceConnection } from '../connection/ice-connection.js';
 import { type IceTcpError, SignallingError } from '../errors.js';
-import type { SignalMessage, Signaller } from './messages.js';
+import type { Signaller, SignalMessage } from './messages.js';
 
 /**
  * Wires an agent to a signaller, trickle both ways: sends our parameters, each local candidate as it is
@@ -58,7 +58,13 @@ export function attachSignaller(
 }
 
 function toSignallingError(err: unknown): IceTcpError {
-  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string' && err instanceof Error) {
+  if (
+    err &&
+    typeof err === 'object' &&
+    'code' in err &&
+    typeof err.code === 'string' &&
+    err instanceof Error
+  ) {
     return err as IceTcpError;
   }
   return new SignallingError('bad signalling message', { cause: err });

@@ -14,7 +14,9 @@ export interface IceDescription {
  * The `a=` lines of a description: ufrag, pwd, `ice-options:trickle`, one line per candidate and
  * `a=end-of-candidates` once gathering is complete.
  */
-export function formatDescription(d: Required<Pick<IceDescription, 'ufrag' | 'pwd'>> & IceDescription): string[] {
+export function formatDescription(
+  d: Required<Pick<IceDescription, 'ufrag' | 'pwd'>> & IceDescription,
+): string[] {
   const lines = [`a=ice-ufrag:${d.ufrag}`, `a=ice-pwd:${d.pwd}`, 'a=ice-options:trickle'];
   for (const c of d.candidates) lines.push(`a=${formatCandidate(c)}`);
   if (d.endOfCandidates) lines.push('a=end-of-candidates');
@@ -44,7 +46,8 @@ export function parseDescriptionLine(raw: string): DescriptionLine {
 
 function credential(body: string, prefix: string): string {
   const value = body.slice(prefix.length).trim();
-  if (!/^[A-Za-z0-9+/]+$/.test(value)) throw new SignallingError(`bad ${prefix} value ${JSON.stringify(value)}`);
+  if (!/^[A-Za-z0-9+/]+$/.test(value))
+    throw new SignallingError(`bad ${prefix} value ${JSON.stringify(value)}`);
   return value;
 }
 

@@ -1,4 +1,4 @@
-import type { SignalMessage, Signaller } from './messages.js';
+import type { Signaller, SignalMessage } from './messages.js';
 
 /**
  * Two signallers wired to each other in one process (tests, the demo). Delivery is asynchronous and in order,

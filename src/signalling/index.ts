@@ -10,8 +10,8 @@ export { createInMemorySignallerPair } from './in-memory.js';
 export {
   decodeSignalMessage,
   encodeSignalMessage,
-  type SignalMessage,
   type Signaller,
+  type SignalMessage,
   validateSignalMessage,
 } from './messages.js';
 export { SdpLineSignaller } from './stdio.js';

@@ -36,7 +36,8 @@ export function decodeSignalMessage(text: string): SignalMessage {
 
 /** Checks that an untrusted value is a {@link SignalMessage}. */
 export function validateSignalMessage(value: unknown): SignalMessage {
-  if (typeof value !== 'object' || value === null) throw new SignallingError('signalling message is not an object');
+  if (typeof value !== 'object' || value === null)
+    throw new SignallingError('signalling message is not an object');
   const m = value as Record<string, unknown>;
   switch (m.type) {
     case 'parameters':
@@ -45,7 +46,8 @@ export function validateSignalMessage(value: unknown): SignalMessage {
       }
       return { type: 'parameters', ufrag: m.ufrag, pwd: m.pwd };
     case 'candidate':
-      if (typeof m.candidate !== 'string') throw new SignallingError('candidate message needs a string candidate');
+      if (typeof m.candidate !== 'string')
+        throw new SignallingError('candidate message needs a string candidate');
       return { type: 'candidate', candidate: m.candidate };
     case 'end-of-candidates':
       return { type: 'end-of-candidates' };

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { parseDescriptionLine } from './description.js';
-import type { SignalMessage, Signaller } from './messages.js';
+import type { Signaller, SignalMessage } from './messages.js';
 
 /**
  * Signalling as SDP `a=` lines over a pair of streams (the copy-paste flow of `ice-tcp connect`, and the

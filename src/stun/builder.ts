@@ -18,7 +18,6 @@ const FINGERPRINT_ATTRIBUTE_LENGTH = 8;
 const MAX_UINT32 = 0xffffffff;
 /** Enough for a connectivity check; bigger messages grow the buffer. */
 const INITIAL_CAPACITY = 128;
-const MAX_UINT64 = (1n << 64n) - 1n;
 
 /** Options for {@link StunMessageBuilder.build}. */
 export interface StunBuildOptions {
@@ -49,6 +48,16 @@ function checkTextLength(name: string, text: string, maxBytes: number): number {
   return length;
 }
 
+/** Overwrites the padding after each attribute value in `buf[20, end)` with `byte`. */
+function fillPadding(buf: Buffer, end: number, byte: number): void {
+  for (let p = STUN_HEADER_LENGTH; p < end; ) {
+    const valueEnd = p + 4 + buf.readUInt16BE(p + 2);
+    const next = p + 4 + ((buf.readUInt16BE(p + 2) + 3) & ~3);
+    buf.fill(byte, valueEnd, next);
+    p = next;
+  }
+}
+
 /** Fluent STUN encoder writing attributes straight into one growing buffer; `build()` adds MESSAGE-INTEGRITY and FINGERPRINT last. */
 export class StunMessageBuilder {
   /** The 12-byte transaction id (random unless one was given). */
@@ -56,8 +65,6 @@ export class StunMessageBuilder {
 
   private buf: Buffer;
   private pos: number;
-  /** [start, end) pairs of padding bytes, so `build({ padding })` can refill them. */
-  private readonly padRanges: number[] = [];
 
   constructor(method: number, cls: StunClass, transactionId: Buffer = newTransactionId()) {
     checkUint('method', method, 0xfff);
@@ -70,7 +77,7 @@ export class StunMessageBuilder {
     this.buf.writeUInt16BE(encodeMessageType(method, cls), 0);
     this.buf.writeUInt16BE(0, 2);
     this.buf.writeUInt32BE(MAGIC_COOKIE, 4);
-    transactionId.copy(this.buf, 8);
+    for (let i = 0; i < TRANSACTION_ID_LENGTH; i++) this.buf[8 + i] = transactionId[i] ?? 0;
     this.pos = STUN_HEADER_LENGTH;
   }
 
@@ -216,10 +223,7 @@ export class StunMessageBuilder {
     }
     const out = Buffer.allocUnsafe(total);
     this.buf.copy(out, 0, 0, this.pos);
-    if (padding !== 0) {
-      for (let i = 0; i < this.padRanges.length; i += 2)
-        out.fill(padding, this.padRanges[i], this.padRanges[i + 1]);
-    }
+    if (padding !== 0) fillPadding(out, this.pos, padding);
     let p = this.pos;
     if (integrityKey !== undefined) {
       out.writeUInt16BE(p + INTEGRITY_ATTRIBUTE_LENGTH - STUN_HEADER_LENGTH, 2);
@@ -256,10 +260,7 @@ export class StunMessageBuilder {
     const at = this.pos + 4;
     this.buf.writeUInt16BE(type, this.pos);
     this.buf.writeUInt16BE(length, this.pos + 2);
-    if (padded !== length) {
-      this.buf.fill(0, at + length, next);
-      this.padRanges.push(at + length, next);
-    }
+    for (let i = at + length; i < next; i++) this.buf[i] = 0;
     this.pos = next;
     return at;
   }
@@ -286,7 +287,7 @@ export class StunMessageBuilder {
   }
 
   private uint64(type: number, name: string, value: bigint): this {
-    if (typeof value !== 'bigint' || value < 0n || value > MAX_UINT64) {
+    if (typeof value !== 'bigint' || BigInt.asUintN(64, value) !== value) {
       throw new InvalidArgumentError(`${name} tie-breaker must be a bigint 0..2^64-1`);
     }
     const at = this.reserve(type, 8);

@@ -32,7 +32,13 @@ export async function dialActive(options: DialActiveOptions): Promise<FramedConn
       reject(new AbortedError(`dial ${target} aborted`, { cause: signal.reason }));
       return;
     }
-    const socket = net.connect({ host: remoteAddress, port: remotePort, localAddress, autoSelectFamily: false, noDelay: true });
+    const socket = net.connect({
+      host: remoteAddress,
+      port: remotePort,
+      localAddress,
+      autoSelectFamily: false,
+      noDelay: true,
+    });
     const settle = (error: Error | undefined) => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);

@@ -85,7 +85,9 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
   sendFrame(payload: Buffer): boolean {
     if (this.closed || !this.socket.writable) throw new ClosedError('framed connection is closed');
     if (payload.length > MAX_RFC4571_PAYLOAD) {
-      throw new InvalidArgumentError(`frame payload of ${payload.length} bytes exceeds ${MAX_RFC4571_PAYLOAD}`);
+      throw new InvalidArgumentError(
+        `frame payload of ${payload.length} bytes exceeds ${MAX_RFC4571_PAYLOAD}`,
+      );
     }
     const header = frameHeader(payload.length);
     if (payload.length <= COPY_THRESHOLD) {
@@ -164,7 +166,14 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
 
   #fail(error: unknown): void {
     const iceError = error instanceof IceTcpError ? error : toSocketError(error, 'framing');
-    log('%s:%d <- %s:%d: %s, resetting', this.localAddress, this.localPort, this.remoteAddress, this.remotePort, iceError.message);
+    log(
+      '%s:%d <- %s:%d: %s, resetting',
+      this.localAddress,
+      this.localPort,
+      this.remoteAddress,
+      this.remotePort,
+      iceError.message,
+    );
     this.#failed = true;
     this.reset();
     this.emit('error', iceError);
@@ -176,7 +185,8 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
   }
 
   #onClose(hadError: boolean): void {
-    if (this.#queued.length > 0) log('dropping %d frames queued while paused: connection closed', this.#queued.length);
+    if (this.#queued.length > 0)
+      log('dropping %d frames queued while paused: connection closed', this.#queued.length);
     this.#queued = [];
     this.#gone = true;
     this.emit('close', hadError || this.#failed);
@@ -186,6 +196,8 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
 /** Throws InvalidArgumentError unless `value` is a usable frame size limit (1..65535). */
 export function assertMaxFrameSize(value: number): void {
   if (!Number.isInteger(value) || value < 1 || value > MAX_RFC4571_PAYLOAD) {
-    throw new InvalidArgumentError(`maxFrameSize must be an integer in 1..${MAX_RFC4571_PAYLOAD}, got ${value}`);
+    throw new InvalidArgumentError(
+      `maxFrameSize must be an integer in 1..${MAX_RFC4571_PAYLOAD}, got ${value}`,
+    );
   }
 }

@@ -1,16 +1,20 @@
-export { dialActive, type DialActiveOptions } from './dial-active.js';
+export { type DialActiveOptions, dialActive } from './dial-active.js';
 export {
   FramedConnection,
   type FramedConnectionEvents,
   type FramedConnectionOptions,
   MAX_RFC4571_PAYLOAD,
 } from './framed-connection.js';
-export { type PortChoice } from './listen-port.js';
+export type { PortChoice } from './listen-port.js';
 export { DEFAULT_MAX_PENDING_CONNECTIONS } from './outstanding-connections.js';
-export { PassiveListener, type PassiveListenerEvents, type PassiveListenerOptions } from './passive-listener.js';
+export {
+  PassiveListener,
+  type PassiveListenerEvents,
+  type PassiveListenerOptions,
+} from './passive-listener.js';
 export {
   SimultaneousOpenPort,
   type SimultaneousOpenPortEvents,
   type SimultaneousOpenPortOptions,
 } from './simultaneous-open-port.js';
-export { type SoDialOptions } from './so-dial.js';
+export type { SoDialOptions } from './so-dial.js';

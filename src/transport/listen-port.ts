@@ -37,7 +37,8 @@ export async function listenOnChoice(server: Server, choice: PortChoice): Promis
 
 /** Throws InvalidArgumentError unless `value` is a numeric IPv4 or IPv6 address. */
 export function assertIpAddress(value: string, name: string): void {
-  if (isIP(value) === 0) throw new InvalidArgumentError(`${name} must be a numeric IP address, got ${JSON.stringify(value)}`);
+  if (isIP(value) === 0)
+    throw new InvalidArgumentError(`${name} must be a numeric IP address, got ${JSON.stringify(value)}`);
 }
 
 /** Throws InvalidArgumentError unless `value` is a TCP port (0 allowed only where the kernel may choose). */

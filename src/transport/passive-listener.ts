@@ -46,7 +46,8 @@ export class PassiveListener extends EventEmitter<PassiveListenerEvents> {
   /** Listens on `address` (a fixed port, a free port of `portRange`, or any port); SocketError when it cannot. */
   static async listen(options: PassiveListenerOptions): Promise<PassiveListener> {
     const cap = options.maxPendingConnections ?? DEFAULT_MAX_PENDING_CONNECTIONS;
-    if (!Number.isInteger(cap) || cap < 0) throw new InvalidArgumentError('maxPendingConnections must be an integer >= 0');
+    if (!Number.isInteger(cap) || cap < 0)
+      throw new InvalidArgumentError('maxPendingConnections must be an integer >= 0');
     if (options.maxFrameSize !== undefined) assertMaxFrameSize(options.maxFrameSize);
     const server = net.createServer({ noDelay: true });
     const port = await listenOnChoice(server, options);
@@ -73,7 +74,14 @@ export class PassiveListener extends EventEmitter<PassiveListenerEvents> {
 
   #onConnection(socket: net.Socket): void {
     if (this.#closed || !this.#outstanding.hasRoom) {
-      log('%s:%d: refusing %s:%d (%s)', this.address, this.port, socket.remoteAddress, socket.remotePort, this.#closed ? 'closed' : 'cap reached');
+      log(
+        '%s:%d: refusing %s:%d (%s)',
+        this.address,
+        this.port,
+        socket.remoteAddress,
+        socket.remotePort,
+        this.#closed ? 'closed' : 'cap reached',
+      );
       discardSocket(socket);
       return;
     }

@@ -53,7 +53,13 @@ export class PortListenerGate {
   }
 
   #maybeStart(): void {
-    if (!this.#wanted || this.#bindsInFlight > 0 || this.#server !== undefined || this.#starting !== undefined) return;
+    if (
+      !this.#wanted ||
+      this.#bindsInFlight > 0 ||
+      this.#server !== undefined ||
+      this.#starting !== undefined
+    )
+      return;
     const server = net.createServer({ noDelay: true });
     server.on('connection', this.#onSocket);
     this.#starting = new Promise((resolve) => {
@@ -66,7 +72,9 @@ export class PortListenerGate {
       server.once('error', onStartError);
       server.once('listening', () => {
         server.off('error', onStartError);
-        server.on('error', (error) => log('S-O %s:%d listener: %s', this.#address, this.#port, error.message));
+        server.on('error', (error) =>
+          log('S-O %s:%d listener: %s', this.#address, this.#port, error.message),
+        );
         this.#starting = undefined;
         this.#server = server;
         if (!this.#wanted) this.#stop();

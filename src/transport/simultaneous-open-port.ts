@@ -60,7 +60,8 @@ export class SimultaneousOpenPort extends EventEmitter<SimultaneousOpenPortEvent
   /** Picks a free port (fixed, from `portRange`, or any) without leaving a listener on it. */
   static async open(options: SimultaneousOpenPortOptions): Promise<SimultaneousOpenPort> {
     const cap = options.maxPendingConnections ?? DEFAULT_MAX_PENDING_CONNECTIONS;
-    if (!Number.isInteger(cap) || cap < 0) throw new InvalidArgumentError('maxPendingConnections must be an integer >= 0');
+    if (!Number.isInteger(cap) || cap < 0)
+      throw new InvalidArgumentError('maxPendingConnections must be an integer >= 0');
     if (options.maxFrameSize !== undefined) assertMaxFrameSize(options.maxFrameSize);
     const probe = net.createServer();
     const port = await listenOnChoice(probe, options);
@@ -95,7 +96,10 @@ export class SimultaneousOpenPort extends EventEmitter<SimultaneousOpenPortEvent
       if (value !== undefined && !(value >= 0)) throw new InvalidArgumentError(`${name} must be >= 0`);
     }
     const gate = this.#acceptInbound ? this.#wantListenerAfterBind() : this.#gate;
-    const dial = new SoDial({ address: this.address, port: this.port, gate, maxFrameSize: this.#maxFrameSize }, options);
+    const dial = new SoDial(
+      { address: this.address, port: this.port, gate, maxFrameSize: this.#maxFrameSize },
+      options,
+    );
     this.#dials.add(dial);
     try {
       return await dial.run();

@@ -38,7 +38,10 @@ export interface SoDialOptions {
   signal?: AbortSignal;
 }
 
-type Stop = { kind: 'inbound'; socket: net.Socket } | { kind: 'timeout' } | { kind: 'fail'; error: IceTcpError };
+type Stop =
+  | { kind: 'inbound'; socket: net.Socket }
+  | { kind: 'timeout' }
+  | { kind: 'fail'; error: IceTcpError };
 type AttemptOutcome = { kind: 'connected' } | { kind: 'error'; error: Error } | { kind: 'resyn' } | Stop;
 
 /** One dial from a simultaneous-open port to one remote: re-SYNs, retries after refusals, or takes an inbound. */
@@ -68,7 +71,9 @@ export class SoDial {
     return (
       !this.#finished &&
       this.#stop === undefined &&
-      port === this.remotePort && address !== undefined && sameAddress(address, this.remoteAddress)
+      port === this.remotePort &&
+      address !== undefined &&
+      sameAddress(address, this.remoteAddress)
     );
   }
 
@@ -85,7 +90,11 @@ export class SoDial {
   /** Dials until connected, answered by an inbound connection, timed out, aborted or cancelled. */
   async run(): Promise<FramedConnection> {
     const { signal, timeoutMs } = this.#options;
-    const onAbort = () => this.#settle({ kind: 'fail', error: new AbortedError(`${this.#label()} aborted`, { cause: signal?.reason }) });
+    const onAbort = () =>
+      this.#settle({
+        kind: 'fail',
+        error: new AbortedError(`${this.#label()} aborted`, { cause: signal?.reason }),
+      });
     if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     const deadline = setTimeout(() => this.#settle({ kind: 'timeout' }), timeoutMs);
@@ -133,7 +142,12 @@ export class SoDial {
       const outcome = await this.#settleAttempt(socket, resynIntervalMs);
       markBound();
       if (outcome.kind === 'connected') {
-        log('%s: connected after %d attempts, %d ms', this.#label(), attempt, Math.round(performance.now() - started));
+        log(
+          '%s: connected after %d attempts, %d ms',
+          this.#label(),
+          attempt,
+          Math.round(performance.now() - started),
+        );
         return new FramedConnection(socket, { maxFrameSize: this.#context.maxFrameSize });
       }
       discardSocket(socket);
@@ -196,6 +210,7 @@ function delay(ms: number): Promise<undefined> {
 
 /** Compares addresses as the kernel reports them, where IPv4 may come back mapped into IPv6. */
 function sameAddress(a: string, b: string): boolean {
-  const unmap = (value: string) => (value.toLowerCase().startsWith('::ffff:') && value.includes('.') ? value.slice(7) : value);
+  const unmap = (value: string) =>
+    value.toLowerCase().startsWith('::ffff:') && value.includes('.') ? value.slice(7) : value;
   return unmap(a).toLowerCase() === unmap(b).toLowerCase();
 }

@@ -30,7 +30,9 @@ export class StunServerConnection {
   private constructor(private readonly socket: net.Socket) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (err) => this.abortAll(new SocketError(`STUN server connection: ${err.message}`, errno(err))));
+    socket.on('error', (err) =>
+      this.abortAll(new SocketError(`STUN server connection: ${err.message}`, errno(err))),
+    );
     socket.on('close', () => this.abortAll(new SocketError('STUN server connection closed')));
   }
 
@@ -60,7 +62,9 @@ export class StunServerConnection {
         }
       };
       const onError = (err: Error) =>
-        done(new SocketError(`connect to ${options.host}:${options.port} failed: ${err.message}`, errno(err)));
+        done(
+          new SocketError(`connect to ${options.host}:${options.port} failed: ${err.message}`, errno(err)),
+        );
       const onAbort = () => done(new AbortedError());
       const timer = setTimeout(
         () => done(new SocketError(`connect to ${options.host}:${options.port} timed out`, 'ETIMEDOUT')),
@@ -94,7 +98,11 @@ export class StunServerConnection {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(key);
-        reject(new StunTransactionError(`no answer from ${this.remote.address}:${this.remote.port} in ${timeoutMs} ms`));
+        reject(
+          new StunTransactionError(
+            `no answer from ${this.remote.address}:${this.remote.port} in ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
       this.pending.set(key, {
         resolve: (m) => {

@@ -3,8 +3,8 @@ import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import { ClosedError, type IceTcpError, InvalidArgumentError, TurnError } from '../errors.js';
 import {
-  type StunMessage,
   StunClass,
+  type StunMessage,
   StunMessageBuilder,
   StunMethod,
   type TransportAddress,
@@ -117,7 +117,9 @@ export class TurnAllocation extends EventEmitter<TurnAllocationEvents> {
         (bytes, id, signal) => ch.transact(bytes, id, signal),
         credentials,
         () => {
-          const b = new StunMessageBuilder(StunMethod.Allocate, StunClass.Request).requestedTransport(TRANSPORT_TCP);
+          const b = new StunMessageBuilder(StunMethod.Allocate, StunClass.Request).requestedTransport(
+            TRANSPORT_TCP,
+          );
           if (options.lifetimeSeconds !== undefined) b.lifetime(options.lifetimeSeconds);
           if (options.software !== undefined) b.software(options.software);
           return b;
@@ -158,7 +160,10 @@ export class TurnAllocation extends EventEmitter<TurnAllocationEvents> {
     const deadline = startDeadline(
       options.timeoutMs ?? this.options.timeoutMs,
       options.signal,
-      () => new TurnError(`TURN CreatePermission timed out after ${options.timeoutMs ?? this.options.timeoutMs} ms`),
+      () =>
+        new TurnError(
+          `TURN CreatePermission timed out after ${options.timeoutMs ?? this.options.timeoutMs} ms`,
+        ),
     );
     try {
       await this.permit(peerAddresses, deadline.signal);
@@ -178,7 +183,11 @@ export class TurnAllocation extends EventEmitter<TurnAllocationEvents> {
     if (this.isClosed || this.closing) throw new ClosedError('TURN allocation is closed');
     const what = `TURN Connect to ${peer.address}:${peer.port}`;
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
-    const deadline = startDeadline(timeoutMs, options.signal, () => new TurnError(`${what} timed out after ${timeoutMs} ms`));
+    const deadline = startDeadline(
+      timeoutMs,
+      options.signal,
+      () => new TurnError(`${what} timed out after ${timeoutMs} ms`),
+    );
     try {
       if (!this.permissions.has(peer.address)) await this.permit([peer.address], deadline.signal);
       const response = await this.request(
@@ -277,7 +286,11 @@ export class TurnAllocation extends EventEmitter<TurnAllocationEvents> {
   private async refreshPermissions(): Promise<void> {
     this.permissionTimer = undefined;
     if (this.isClosed || this.closing || this.permissions.size === 0) return;
-    const deadline = startDeadline(this.options.timeoutMs, undefined, () => new TurnError('permission refresh timed out'));
+    const deadline = startDeadline(
+      this.options.timeoutMs,
+      undefined,
+      () => new TurnError('permission refresh timed out'),
+    );
     try {
       await this.permit([...this.permissions], deadline.signal);
       log('refreshed permissions for %d peer(s)', this.permissions.size);
@@ -306,7 +319,11 @@ export class TurnAllocation extends EventEmitter<TurnAllocationEvents> {
   private async refresh(): Promise<void> {
     if (this.isClosed || this.closing) return;
     const requested = this.options.lifetimeSeconds;
-    const deadline = startDeadline(this.options.timeoutMs, undefined, () => new TurnError('TURN Refresh timed out'));
+    const deadline = startDeadline(
+      this.options.timeoutMs,
+      undefined,
+      () => new TurnError('TURN Refresh timed out'),
+    );
     try {
       const response = await this.request(
         () => {
@@ -319,7 +336,12 @@ export class TurnAllocation extends EventEmitter<TurnAllocationEvents> {
       );
       if (this.isClosed || this.closing) return;
       const granted = response.lifetime() ?? requested ?? 600;
-      log('refreshed allocation %s:%d for %d s', this.relayedAddress.address, this.relayedAddress.port, granted);
+      log(
+        'refreshed allocation %s:%d for %d s',
+        this.relayedAddress.address,
+        this.relayedAddress.port,
+        granted,
+      );
       this.scheduleRefresh(granted);
     } catch (err) {
       if (this.isClosed || this.closing) return;
@@ -361,7 +383,11 @@ export class TurnAllocation extends EventEmitter<TurnAllocationEvents> {
     }
     if (message.isRequest()) {
       // RFC 6062 defines ConnectionAttempt as an indication; answer anyway if a server sends it as a request.
-      const reply = new StunMessageBuilder(StunMethod.ConnectionAttempt, StunClass.SuccessResponse, message.transactionId);
+      const reply = new StunMessageBuilder(
+        StunMethod.ConnectionAttempt,
+        StunClass.SuccessResponse,
+        message.transactionId,
+      );
       this.channel.send(reply.build({ fingerprint: true }));
     }
     const connectionId = message.connectionId();
@@ -376,7 +402,11 @@ export class TurnAllocation extends EventEmitter<TurnAllocationEvents> {
 
   private async acceptAttempt(peer: TransportAddress, connectionId: number): Promise<void> {
     const what = `TURN ConnectionBind for inbound ${peer.address}:${peer.port}`;
-    const deadline = startDeadline(this.options.timeoutMs, undefined, () => new TurnError(`${what} timed out`));
+    const deadline = startDeadline(
+      this.options.timeoutMs,
+      undefined,
+      () => new TurnError(`${what} timed out`),
+    );
     try {
       const socket = await this.bind(connectionId, deadline.signal);
       const connection = this.adopt(peer, connectionId, socket);

@@ -29,7 +29,8 @@ export class LongTermCredentials {
 
   /** Builds the request: signed with USERNAME/REALM/NONCE/MESSAGE-INTEGRITY once the realm is known. */
   sign(builder: StunMessageBuilder): Buffer {
-    if (!this.ready || this.realm === undefined || this.nonce === undefined) return builder.build({ fingerprint: true });
+    if (!this.ready || this.realm === undefined || this.nonce === undefined)
+      return builder.build({ fingerprint: true });
     return builder
       .username(this.username)
       .realm(this.realm)
@@ -42,7 +43,8 @@ export class LongTermCredentials {
     const realm = response.realm() ?? this.realm;
     const nonce = response.nonce();
     if (realm === undefined || nonce === undefined) return false;
-    if (realm !== this.realm || this.key === undefined) this.key = longTermKey(this.username, realm, this.password);
+    if (realm !== this.realm || this.key === undefined)
+      this.key = longTermKey(this.username, realm, this.password);
     this.realm = realm;
     this.nonce = nonce;
     return true;
@@ -73,10 +75,13 @@ export async function authenticatedRequest(
     const builder = make();
     const signed = credentials.ready;
     const response = await transact(credentials.sign(builder), builder.transactionId, signal);
-    const error = response.isError() ? (response.errorCode() ?? { code: 0, reason: 'no ERROR-CODE' }) : undefined;
+    const error = response.isError()
+      ? (response.errorCode() ?? { code: 0, reason: 'no ERROR-CODE' })
+      : undefined;
     if (error?.code === 401 && !signed && !challenged) {
       challenged = true;
-      if (!credentials.learn(response)) throw new TurnError(`${what}: 401 without REALM/NONCE`, 401, 'ERR_TURN_AUTH');
+      if (!credentials.learn(response))
+        throw new TurnError(`${what}: 401 without REALM/NONCE`, 401, 'ERR_TURN_AUTH');
       continue;
     }
     if (error?.code === 438 && !staleRetried) {

@@ -95,7 +95,9 @@ export class ControlChannel {
     } catch (err) {
       // Framing is lost for good on a stream: nothing after this can be trusted.
       this.fail(
-        new StunTransactionError(`TURN server sent garbage: ${(err as Error).message}`, undefined, { cause: err }),
+        new StunTransactionError(`TURN server sent garbage: ${(err as Error).message}`, undefined, {
+          cause: err,
+        }),
       );
       this.socket.destroy();
       return;

@@ -39,7 +39,10 @@ export async function bindDataConnection(options: DataConnectionOptions): Promis
         }
       },
       options.credentials,
-      () => new StunMessageBuilder(StunMethod.ConnectionBind, StunClass.Request).connectionId(options.connectionId),
+      () =>
+        new StunMessageBuilder(StunMethod.ConnectionBind, StunClass.Request).connectionId(
+          options.connectionId,
+        ),
       `ConnectionBind ${options.connectionId}`,
       options.signal,
     );

@@ -9,7 +9,11 @@ export interface Deadline {
 }
 
 /** Starts a {@link Deadline}; `onTimeout` builds the error the operation fails with when time runs out. */
-export function startDeadline(timeoutMs: number, outer: AbortSignal | undefined, onTimeout: () => Error): Deadline {
+export function startDeadline(
+  timeoutMs: number,
+  outer: AbortSignal | undefined,
+  onTimeout: () => Error,
+): Deadline {
   const controller = new AbortController();
   const onOuterAbort = () => controller.abort(abortReason(outer as AbortSignal));
   const timer = setTimeout(() => controller.abort(onTimeout()), timeoutMs);

@@ -20,9 +20,14 @@ export function turnErrorFor(what: string, code: number, reason: string): TurnEr
 /** Whatever escaped from a step, as an {@link IceTcpError} (unknown throwables are wrapped, never leaked raw). */
 export function asIceTcpError(err: unknown, what: string): IceTcpError {
   if (err instanceof IceTcpError) return err;
-  return new TurnError(`${what}: ${err instanceof Error ? err.message : String(err)}`, undefined, 'ERR_TURN', {
-    cause: err,
-  });
+  return new TurnError(
+    `${what}: ${err instanceof Error ? err.message : String(err)}`,
+    undefined,
+    'ERR_TURN',
+    {
+      cause: err,
+    },
+  );
 }
 
 /** The error an aborted signal stands for: its reason when that is ours, an {@link AbortedError} otherwise. */

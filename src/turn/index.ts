@@ -1,7 +1,7 @@
 /** TURN client for TCP allocations (RFC 6062 over RFC 8656), with long-term credentials. */
 export {
-  TurnAllocation,
   type TurnAllocateOptions,
+  TurnAllocation,
   type TurnAllocationEvents,
   type TurnConnectOptions,
 } from './allocation.js';

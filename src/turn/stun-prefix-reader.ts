@@ -19,7 +19,8 @@ export class StunPrefixReader {
   private waiter: { resolve(m: StunMessage): void; reject(e: IceTcpError): void } | undefined;
   private failure: IceTcpError | undefined;
   private readonly onReadable = () => this.pull();
-  private readonly onEnd = () => this.fail(new SocketError('TURN data connection closed during ConnectionBind'));
+  private readonly onEnd = () =>
+    this.fail(new SocketError('TURN data connection closed during ConnectionBind'));
   private readonly onError = (err: NodeJS.ErrnoException) =>
     this.fail(new SocketError(`TURN data connection: ${err.message}`, err.code, { cause: err }));
 
@@ -94,7 +95,9 @@ export class StunPrefixReader {
       waiter.resolve(StunMessage.decode(Buffer.from(frame)));
     } catch (err) {
       waiter.reject(
-        new StunTransactionError(`TURN data connection: ${(err as Error).message}`, undefined, { cause: err }),
+        new StunTransactionError(`TURN data connection: ${(err as Error).message}`, undefined, {
+          cause: err,
+        }),
       );
     }
   }

@@ -51,7 +51,9 @@ export function openServerSocket(
     const onError = (err: NodeJS.ErrnoException) => {
       log('connect to %s:%d failed: %s', server.host, server.port, err.message);
       finish(
-        new SocketError(`TURN server ${server.host}:${server.port}: ${err.message}`, err.code, { cause: err }),
+        new SocketError(`TURN server ${server.host}:${server.port}: ${err.message}`, err.code, {
+          cause: err,
+        }),
       );
     };
     const onReady = () => finish();

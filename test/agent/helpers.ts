@@ -5,7 +5,10 @@ import { attachSignaller } from '../../src/signalling/attach.js';
 import { createInMemorySignallerPair } from '../../src/signalling/in-memory.js';
 
 /** Two agents wired through the in-memory signaller. */
-export function agentPair(a: IceAgentOptions, b: IceAgentOptions): { alice: IceAgent; bob: IceAgent; close(): void } {
+export function agentPair(
+  a: IceAgentOptions,
+  b: IceAgentOptions,
+): { alice: IceAgent; bob: IceAgent; close(): void } {
   const alice = new IceAgent(a);
   const bob = new IceAgent(b);
   const [sa, sb] = createInMemorySignallerPair();

@@ -105,7 +105,10 @@ describe('IceAgent on loopback', () => {
   it('trickle: connects when the remote candidates arrive late, one by one', async () => {
     const alice = new IceAgent({ role: 'controlling', addresses: ['127.0.0.1'] });
     const bob = new IceAgent({ role: 'controlled', addresses: ['127.0.0.1'] });
-    cleanup.push(() => alice.close(), () => bob.close());
+    cleanup.push(
+      () => alice.close(),
+      () => bob.close(),
+    );
     await Promise.all([alice.gather(), bob.gather()]);
     alice.setRemoteParameters(bob.localParameters);
     bob.setRemoteParameters(alice.localParameters);
@@ -127,10 +130,15 @@ describe('IceAgent on loopback', () => {
   it('never connects with a wrong remote password and fails with a typed error', async () => {
     const alice = new IceAgent({ role: 'controlling', addresses: ['127.0.0.1'], connectTimeoutMs: 8000 });
     const bob = new IceAgent({ role: 'controlled', addresses: ['127.0.0.1'], connectTimeoutMs: 8000 });
-    cleanup.push(() => alice.close(), () => bob.close());
+    cleanup.push(
+      () => alice.close(),
+      () => bob.close(),
+    );
     await Promise.all([alice.gather(), bob.gather()]);
     alice.setRemoteDescription(
-      bob.localDescription().map((l) => (l.startsWith('a=ice-pwd:') ? 'a=ice-pwd:wrongwrongwrongwrongwrong' : l)),
+      bob
+        .localDescription()
+        .map((l) => (l.startsWith('a=ice-pwd:') ? 'a=ice-pwd:wrongwrongwrongwrongwrong' : l)),
     );
     bob.setRemoteDescription(alice.localDescription());
     const results = await Promise.allSettled([alice.connect(), bob.connect()]);
@@ -159,16 +167,20 @@ describe('IceAgent on loopback', () => {
   });
 
   it('rejects bad options and bad remote input with typed errors', async () => {
-    expect(() => new IceAgent({ checkPacingMs: 0 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
-    expect(() => new IceAgent({ tcpTypes: [] })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => new IceAgent({ checkPacingMs: 0 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    );
+    expect(() => new IceAgent({ tcpTypes: [] })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    );
     const agent = new IceAgent({ addresses: ['127.0.0.1'] });
     cleanup.push(() => agent.close());
     expect(() => agent.setRemoteParameters({ ufrag: 'ab', pwd: 'x' })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
     );
-    expect(() => agent.addRemoteCandidate('candidate:1 1 TCP 1 127.0.0.1 x typ host tcptype passive')).toThrow(
-      expect.objectContaining({ code: 'ERR_CANDIDATE_PARSE' }),
-    );
+    expect(() =>
+      agent.addRemoteCandidate('candidate:1 1 TCP 1 127.0.0.1 x typ host tcptype passive'),
+    ).toThrow(expect.objectContaining({ code: 'ERR_CANDIDATE_PARSE' }));
   });
 
   it('moves 100 MB each way in stream mode with equal SHA-256', { timeout: 120_000 }, async () => {

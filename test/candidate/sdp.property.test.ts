@@ -77,8 +77,10 @@ describe('parseCandidate on arbitrary input', () => {
         parsed += 1;
         const text = formatCandidate(c);
         // Plain checks: expect() in 100,000 runs costs more than the parser itself.
-        if (text.includes('  ') || /[\r\n\t]/.test(text)) throw new Error(`unclean output ${JSON.stringify(text)}`);
-        if (!isDeepStrictEqual(parseCandidate(text), asWritten(c))) throw new Error(`no round trip for ${text}`);
+        if (text.includes('  ') || /[\r\n\t]/.test(text))
+          throw new Error(`unclean output ${JSON.stringify(text)}`);
+        if (!isDeepStrictEqual(parseCandidate(text), asWritten(c)))
+          throw new Error(`no round trip for ${text}`);
       }),
       { numRuns: 100_000 },
     );

@@ -6,16 +6,23 @@ import { requireOrSkip } from '../support/require.js';
 
 function libniceAvailable(): boolean {
   try {
-    execFileSync('/usr/bin/python3', ['-c', "import gi; gi.require_version('Nice','0.1'); from gi.repository import Nice"], {
-      stdio: 'ignore',
-    });
+    execFileSync(
+      '/usr/bin/python3',
+      ['-c', "import gi; gi.require_version('Nice','0.1'); from gi.repository import Nice"],
+      {
+        stdio: 'ignore',
+      },
+    );
     return true;
   } catch {
     return false;
   }
 }
 
-const ok = requireOrSkip('libnice interop', libniceAvailable() ? [] : ['libnice (apt-get install gir1.2-nice-0.1 python3-gi)']);
+const ok = requireOrSkip(
+  'libnice interop',
+  libniceAvailable() ? [] : ['libnice (apt-get install gir1.2-nice-0.1 python3-gi)'],
+);
 
 let peers: LinePeer[] = [];
 afterEach(() => {
@@ -27,7 +34,13 @@ const N = 1_000_000;
 const bytes = ['--send-bytes', String(N), '--expect-bytes', String(N)];
 
 function nice(role: 'controlling' | 'controlled'): LinePeer {
-  const p = new LinePeer('/usr/bin/python3', [`${ROOT}test/interop/nice_peer.py`, `--${role}`, '--bind', '127.0.0.1', ...bytes]);
+  const p = new LinePeer('/usr/bin/python3', [
+    `${ROOT}test/interop/nice_peer.py`,
+    `--${role}`,
+    '--bind',
+    '127.0.0.1',
+    ...bytes,
+  ]);
   peers.push(p);
   return p;
 }

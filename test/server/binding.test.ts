@@ -39,7 +39,9 @@ describe('answerBinding', () => {
   });
 
   it('answers unknown comprehension-required attributes with 420 and UNKNOWN-ATTRIBUTES', () => {
-    const request = bindingRequest((b) => b.add(0x7f01, Buffer.alloc(4)).add(0xc001, Buffer.alloc(4)).add(0x0030, Buffer.alloc(0)));
+    const request = bindingRequest((b) =>
+      b.add(0x7f01, Buffer.alloc(4)).add(0xc001, Buffer.alloc(4)).add(0x0030, Buffer.alloc(0)),
+    );
     const answer = reply(request);
     expect(answer.cls).toBe(StunClass.ErrorResponse);
     expect(answer.errorCode()?.code).toBe(420);
@@ -56,9 +58,24 @@ describe('answerBinding', () => {
   });
 
   it('ignores indications and responses', () => {
-    expect(answerBinding(bindingRequest(() => {}, StunMethod.Binding, StunClass.Indication), { source }).kind).toBe('ignore');
-    expect(answerBinding(bindingRequest(() => {}, StunMethod.Binding, StunClass.SuccessResponse), { source }).kind).toBe('ignore');
-    expect(answerBinding(bindingRequest(() => {}, StunMethod.Binding, StunClass.ErrorResponse), { source }).kind).toBe('ignore');
+    expect(
+      answerBinding(
+        bindingRequest(() => {}, StunMethod.Binding, StunClass.Indication),
+        { source },
+      ).kind,
+    ).toBe('ignore');
+    expect(
+      answerBinding(
+        bindingRequest(() => {}, StunMethod.Binding, StunClass.SuccessResponse),
+        { source },
+      ).kind,
+    ).toBe('ignore');
+    expect(
+      answerBinding(
+        bindingRequest(() => {}, StunMethod.Binding, StunClass.ErrorResponse),
+        { source },
+      ).kind,
+    ).toBe('ignore');
   });
 
   it('calls undecodable bytes and a wrong FINGERPRINT junk', () => {

@@ -28,7 +28,14 @@ describe('signal messages', () => {
   });
 
   it('reject anything else with ERR_SIGNALLING', () => {
-    for (const bad of ['nope', '{}', '{"type":"parameters","ufrag":1}', '{"type":"candidate"}', 'null', '[]']) {
+    for (const bad of [
+      'nope',
+      '{}',
+      '{"type":"parameters","ufrag":1}',
+      '{"type":"candidate"}',
+      'null',
+      '[]',
+    ]) {
       expect(() => decodeSignalMessage(bad)).toThrow(expect.objectContaining({ code: 'ERR_SIGNALLING' }));
     }
   });

@@ -17,7 +17,10 @@ import { sampleRequest } from './vectors.js';
 
 const tid = Buffer.from('000102030405060708090a0b', 'hex');
 
-function builder(method: number = StunMethod.Binding, cls: StunClass = StunClass.Request): StunMessageBuilder {
+function builder(
+  method: number = StunMethod.Binding,
+  cls: StunClass = StunClass.Request,
+): StunMessageBuilder {
   return new StunMessageBuilder(method, cls, tid);
 }
 
@@ -71,9 +74,19 @@ describe('message type', () => {
 
   it('class predicates', () => {
     const m = StunMessage.decode(builder(StunMethod.Data, StunClass.Indication).build());
-    expect([m.isIndication(), m.isRequest(), m.isSuccess(), m.isError()]).toEqual([true, false, false, false]);
+    expect([m.isIndication(), m.isRequest(), m.isSuccess(), m.isError()]).toEqual([
+      true,
+      false,
+      false,
+      false,
+    ]);
     const e = StunMessage.decode(builder(StunMethod.Binding, StunClass.ErrorResponse).build());
-    expect([e.isIndication(), e.isRequest(), e.isSuccess(), e.isError()]).toEqual([false, false, false, true]);
+    expect([e.isIndication(), e.isRequest(), e.isSuccess(), e.isError()]).toEqual([
+      false,
+      false,
+      false,
+      true,
+    ]);
   });
 
   it('a random transaction id is 12 bytes and differs between builders', () => {
@@ -130,7 +143,12 @@ describe('attribute round trips', () => {
 
   it('ICE attributes', () => {
     const m = StunMessage.decode(
-      builder().priority(0xffffffff).useCandidate().iceControlling(0xffffffffffffffffn).iceControlled(0n).build(),
+      builder()
+        .priority(0xffffffff)
+        .useCandidate()
+        .iceControlling(0xffffffffffffffffn)
+        .iceControlled(0n)
+        .build(),
     );
     expect(m.priority()).toBe(0xffffffff);
     expect(m.useCandidate()).toBe(true);
@@ -157,7 +175,9 @@ describe('attribute round trips', () => {
 
   it('ERROR-CODE with default and custom reasons', () => {
     for (const code of [300, 400, 401, 403, 420, 437, 438, 440, 441, 442, 446, 447, 486, 487, 500, 508]) {
-      const m = StunMessage.decode(builder(StunMethod.Binding, StunClass.ErrorResponse).errorCode(code).build());
+      const m = StunMessage.decode(
+        builder(StunMethod.Binding, StunClass.ErrorResponse).errorCode(code).build(),
+      );
       expect(m.errorCode()).toEqual({ code, reason: reasonPhrase(code) });
     }
     const custom = StunMessage.decode(builder().errorCode(699, 'Ünusual').build());
@@ -169,7 +189,9 @@ describe('attribute round trips', () => {
 
   it('UNKNOWN-ATTRIBUTES, odd and even counts', () => {
     for (const types of [[], [0x7777], [0x0001, 0x7fff, 0x1234]]) {
-      expect(StunMessage.decode(builder().unknownAttributes(types).build()).unknownAttributes()).toEqual(types);
+      expect(StunMessage.decode(builder().unknownAttributes(types).build()).unknownAttributes()).toEqual(
+        types,
+      );
     }
   });
 
@@ -192,7 +214,11 @@ describe('attribute round trips', () => {
 
   it('raw attributes keep their order, offsets and duplicates; get() returns the first', () => {
     const m = StunMessage.decode(
-      builder().add(0x7001, Buffer.from('a')).add(0x7001, Buffer.from('bb')).add(0x8001, Buffer.alloc(0)).build(),
+      builder()
+        .add(0x7001, Buffer.from('a'))
+        .add(0x7001, Buffer.from('bb'))
+        .add(0x8001, Buffer.alloc(0))
+        .build(),
     );
     expect(m.attributes.map((a) => [a.type, a.value.toString(), a.offset])).toEqual([
       [0x7001, 'a', 20],
@@ -270,7 +296,9 @@ describe('decode rejects malformed messages with StunParseError', () => {
   });
 
   it('an attribute running past the end, or a huge attribute length', () => {
-    expect(parseError(rawMessage(attribute(0x7777, Buffer.alloc(4), 5)))).toMatch(/0x7777 of 5 bytes runs past/);
+    expect(parseError(rawMessage(attribute(0x7777, Buffer.alloc(4), 5)))).toMatch(
+      /0x7777 of 5 bytes runs past/,
+    );
     expect(parseError(rawMessage(attribute(0x7777, Buffer.alloc(4), 0xffff)))).toMatch(/runs past/);
   });
 
@@ -278,7 +306,9 @@ describe('decode rejects malformed messages with StunParseError', () => {
     expect(parseError(rawMessage(attribute(StunAttr.MessageIntegrity, Buffer.alloc(16))))).toMatch(
       /MESSAGE-INTEGRITY must be 20/,
     );
-    expect(parseError(rawMessage(attribute(StunAttr.Fingerprint, Buffer.alloc(8))))).toMatch(/FINGERPRINT must be 4/);
+    expect(parseError(rawMessage(attribute(StunAttr.Fingerprint, Buffer.alloc(8))))).toMatch(
+      /FINGERPRINT must be 4/,
+    );
     expect(parseError(rawMessage(attribute(StunAttr.MessageIntegritySha256, Buffer.alloc(12))))).toMatch(
       /MESSAGE-INTEGRITY-SHA256/,
     );
@@ -290,24 +320,41 @@ describe('decode rejects malformed messages with StunParseError', () => {
 
   it('bad address family or length', () => {
     const family3 = Buffer.from([0, 3, 0, 1, 1, 2, 3, 4]);
-    expect(parseError(rawMessage(attribute(StunAttr.XorMappedAddress, family3)))).toMatch(/unknown address family/);
+    expect(parseError(rawMessage(attribute(StunAttr.XorMappedAddress, family3)))).toMatch(
+      /unknown address family/,
+    );
     const v4Long = Buffer.from([0, 1, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(parseError(rawMessage(attribute(StunAttr.MappedAddress, v4Long)))).toMatch(/IPv4 address attribute/);
+    expect(parseError(rawMessage(attribute(StunAttr.MappedAddress, v4Long)))).toMatch(
+      /IPv4 address attribute/,
+    );
     const v6Short = Buffer.from([0, 2, 0, 1, 1, 2, 3, 4]);
-    expect(parseError(rawMessage(attribute(StunAttr.XorPeerAddress, v6Short)))).toMatch(/IPv6 address attribute/);
-    expect(parseError(rawMessage(attribute(StunAttr.OtherAddress, Buffer.from([0, 1]))))).toMatch(/too short/);
+    expect(parseError(rawMessage(attribute(StunAttr.XorPeerAddress, v6Short)))).toMatch(
+      /IPv6 address attribute/,
+    );
+    expect(parseError(rawMessage(attribute(StunAttr.OtherAddress, Buffer.from([0, 1]))))).toMatch(
+      /too short/,
+    );
   });
 
   it('fixed-size ICE and TURN attributes of the wrong size', () => {
-    for (const type of [StunAttr.Priority, StunAttr.Lifetime, StunAttr.ConnectionId, StunAttr.RequestedTransport]) {
+    for (const type of [
+      StunAttr.Priority,
+      StunAttr.Lifetime,
+      StunAttr.ConnectionId,
+      StunAttr.RequestedTransport,
+    ]) {
       expect(parseError(rawMessage(attribute(type, Buffer.alloc(8))))).toMatch(/must be 4 bytes/);
     }
     for (const type of [StunAttr.IceControlled, StunAttr.IceControlling]) {
       expect(parseError(rawMessage(attribute(type, Buffer.alloc(4))))).toMatch(/must be 8 bytes/);
     }
-    expect(parseError(rawMessage(attribute(StunAttr.UseCandidate, Buffer.alloc(4))))).toMatch(/USE-CANDIDATE/);
+    expect(parseError(rawMessage(attribute(StunAttr.UseCandidate, Buffer.alloc(4))))).toMatch(
+      /USE-CANDIDATE/,
+    );
     expect(parseError(rawMessage(attribute(StunAttr.ErrorCode, Buffer.alloc(3))))).toMatch(/ERROR-CODE/);
-    expect(parseError(rawMessage(attribute(StunAttr.UnknownAttributes, Buffer.alloc(3))))).toMatch(/odd length/);
+    expect(parseError(rawMessage(attribute(StunAttr.UnknownAttributes, Buffer.alloc(3))))).toMatch(
+      /odd length/,
+    );
     expect(parseError(rawMessage(attribute(StunAttr.Username, Buffer.alloc(513, 0x61))))).toMatch(/USERNAME/);
   });
 
@@ -340,7 +387,9 @@ describe('getters on malformed values throw StunParseError', () => {
       [7, 0],
       [4, 100],
     ]) {
-      const m = StunMessage.decode(rawMessage(attribute(StunAttr.ErrorCode, Buffer.from([0, 0, cls ?? 0, num ?? 0]))));
+      const m = StunMessage.decode(
+        rawMessage(attribute(StunAttr.ErrorCode, Buffer.from([0, 0, cls ?? 0, num ?? 0]))),
+      );
       expect(() => m.errorCode()).toThrow(StunParseError);
     }
   });
@@ -364,7 +413,13 @@ describe('builder argument checks throw InvalidArgumentError', () => {
     ['lifetime', () => builder().lifetime(2 ** 32)],
     ['attribute type', () => builder().add(0x10000, Buffer.alloc(0))],
     ['attribute too long', () => builder().add(0x7777, Buffer.alloc(0x10000))],
-    ['message too long', () => builder().data(Buffer.alloc(0xfff0)).build({ integrityKey: Buffer.from('k') })],
+    [
+      'message too long',
+      () =>
+        builder()
+          .data(Buffer.alloc(0xfff0))
+          .build({ integrityKey: Buffer.from('k') }),
+    ],
     ['padding byte', () => builder().build({ padding: 256 })],
   ])('%s', (_name, make) => {
     expect(make).toThrow(InvalidArgumentError);

@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { StunParseError } from '../../src/errors.js';
 import {
   MAGIC_COOKIE,
-  shortTermKey,
   StunAttr,
   StunClass,
   StunMessage,
   StunMessageBuilder,
   StunMethod,
+  shortTermKey,
 } from '../../src/stun/index.js';
 import { sampleIpv4Response, sampleIpv6Response, sampleLongTermRequest, sampleRequest } from './vectors.js';
 

@@ -3,12 +3,12 @@ import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { StunParseError } from '../../src/errors.js';
 import {
-  shortTermKey,
   StunAttr,
   StunClass,
   StunMessage,
   StunMessageBuilder,
   StunMethod,
+  shortTermKey,
 } from '../../src/stun/index.js';
 import { sampleRequest, shortTermPassword } from './vectors.js';
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   longTermKey,
-  shortTermKey,
   StunAttr,
   StunClass,
   StunMessage,
   StunMessageBuilder,
   StunMethod,
+  shortTermKey,
 } from '../../src/stun/index.js';
 import {
   longTermTransactionId,

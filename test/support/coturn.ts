@@ -86,8 +86,12 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> 
     'simple-log',
     `userdb=${join(dir, 'turndb')}`,
     `pidfile=${join(dir, 'turnserver.pid')}`,
-    ...(options.maxAllocateLifetime !== undefined ? [`max-allocate-lifetime=${options.maxAllocateLifetime}`] : []),
-    ...(options.permissionLifetime !== undefined ? [`permission-lifetime=${options.permissionLifetime}`] : []),
+    ...(options.maxAllocateLifetime !== undefined
+      ? [`max-allocate-lifetime=${options.maxAllocateLifetime}`]
+      : []),
+    ...(options.permissionLifetime !== undefined
+      ? [`permission-lifetime=${options.permissionLifetime}`]
+      : []),
     ...(options.channelLifetime !== undefined ? [`channel-lifetime=${options.channelLifetime}`] : []),
     ...(options.extra ?? []),
   ];
@@ -133,7 +137,12 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> 
   return { host, port, realm, username, password, log: () => output, stop };
 }
 
-async function waitForPort(host: string, port: number, timeoutMs: number, dead: () => boolean): Promise<void> {
+async function waitForPort(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  dead: () => boolean,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (dead()) throw new Error('turnserver exited');

@@ -49,10 +49,14 @@ export class LinePeer {
 
   /** Resolves with the description lines printed before the first blank line. */
   localLines(timeoutMs = 15_000): Promise<string[]> {
-    return this.until(() => {
-      const blank = this.lines.indexOf('');
-      return blank >= 0 ? this.lines.slice(0, blank) : undefined;
-    }, timeoutMs, 'local lines');
+    return this.until(
+      () => {
+        const blank = this.lines.indexOf('');
+        return blank >= 0 ? this.lines.slice(0, blank) : undefined;
+      },
+      timeoutMs,
+      'local lines',
+    );
   }
 
   /** Writes the peer's lines followed by a blank line. */
@@ -62,14 +66,19 @@ export class LinePeer {
 
   /** Resolves with the first JSON event of that name (or rejects on an error event or exit). */
   waitFor(event: string, timeoutMs = 30_000): Promise<Record<string, unknown>> {
-    return this.until(() => {
-      const found = this.events.find((e) => e.event === event);
-      if (found) return found;
-      const error = this.events.find((e) => e.event === 'error');
-      if (error) throw new Error(`peer reported error: ${JSON.stringify(error)}\n${this.stderr}`);
-      if (this.child.exitCode !== null) throw new Error(`peer exited (${this.child.exitCode}) before ${event}\n${this.stderr}`);
-      return undefined;
-    }, timeoutMs, event);
+    return this.until(
+      () => {
+        const found = this.events.find((e) => e.event === event);
+        if (found) return found;
+        const error = this.events.find((e) => e.event === 'error');
+        if (error) throw new Error(`peer reported error: ${JSON.stringify(error)}\n${this.stderr}`);
+        if (this.child.exitCode !== null)
+          throw new Error(`peer exited (${this.child.exitCode}) before ${event}\n${this.stderr}`);
+        return undefined;
+      },
+      timeoutMs,
+      event,
+    );
   }
 
   /** Resolves with the exit code. */

@@ -38,18 +38,30 @@ describe('dialActive', () => {
     const stalled = await stalledPort();
     cleanups.push(() => stalled.close());
     const controller = new AbortController();
-    const dial = dialActive({ ...base, remotePort: stalled.port, timeoutMs: 10_000, signal: controller.signal });
+    const dial = dialActive({
+      ...base,
+      remotePort: stalled.port,
+      timeoutMs: 10_000,
+      signal: controller.signal,
+    });
     setTimeout(() => controller.abort(), 20);
     await expect(dial).rejects.toBeInstanceOf(AbortedError);
-    const early = dialActive({ ...base, remotePort: stalled.port, timeoutMs: 10_000, signal: AbortSignal.abort() });
+    const early = dialActive({
+      ...base,
+      remotePort: stalled.port,
+      timeoutMs: 10_000,
+      signal: AbortSignal.abort(),
+    });
     await expect(early).rejects.toMatchObject({ code: 'ERR_ABORTED' });
   });
 
   it('rejects a hostname and a non-positive timeout', async () => {
-    await expect(dialActive({ ...base, remoteAddress: 'example.org', remotePort: 1, timeoutMs: 10 })).rejects.toBeInstanceOf(
+    await expect(
+      dialActive({ ...base, remoteAddress: 'example.org', remotePort: 1, timeoutMs: 10 }),
+    ).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(dialActive({ ...base, remotePort: 1, timeoutMs: 0 })).rejects.toBeInstanceOf(
       InvalidArgumentError,
     );
-    await expect(dialActive({ ...base, remotePort: 1, timeoutMs: 0 })).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 
   it('leaves no socket behind after a timeout or an abort', async () => {

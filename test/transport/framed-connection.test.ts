@@ -139,7 +139,9 @@ describe('FramedConnection', () => {
     expect((await peerError)[0].code).toBe('ECONNRESET');
     await closed;
     expect(a.closed).toBe(true);
-    const leftovers = (await kernelSockets()).filter((s) => s.localPort === a.localPort && s.remotePort === a.remotePort);
+    const leftovers = (await kernelSockets()).filter(
+      (s) => s.localPort === a.localPort && s.remotePort === a.remotePort,
+    );
     expect(leftovers).toEqual([]);
   });
 

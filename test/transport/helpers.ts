@@ -2,13 +2,12 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 
-/** Resolves with the arguments of the next `event` (rejects on 'error' unless that is the event). */
-export function nextEvent<T extends unknown[] = unknown[]>(
-  emitter: { once(event: string, listener: (...args: never[]) => void): unknown },
-  event: string,
-): Promise<T> {
+/** Resolves with the arguments of the next `event` of any emitter (node:events or eventemitter3). */
+export function nextEvent<T extends unknown[] = unknown[]>(emitter: object, event: string): Promise<T> {
+  // Typed emitters narrow `once` per event name; tests only need the raw arguments.
+  const target = emitter as { once(event: string, listener: (...args: unknown[]) => void): unknown };
   return new Promise((resolve) => {
-    emitter.once(event, ((...args: T) => resolve(args)) as (...args: never[]) => void);
+    target.once(event, (...args: unknown[]) => resolve(args as T));
   });
 }
 
@@ -100,7 +99,9 @@ const TCP_STATES: Record<string, string> = {
 };
 
 /** IPv4 TCP sockets of this network namespace, as the kernel lists them (TIME_WAIT included). */
-export async function kernelSockets(): Promise<Array<{ localPort: number; remotePort: number; state: string }>> {
+export async function kernelSockets(): Promise<
+  Array<{ localPort: number; remotePort: number; state: string }>
+> {
   const { readFile } = await import('node:fs/promises');
   const text = await readFile('/proc/net/tcp', 'utf8');
   return text

@@ -91,13 +91,17 @@ describe('PassiveListener', () => {
         continue;
       }
       try {
-        const busy = PassiveListener.listen({ address: '127.0.0.1', portRange: { min: base, max: base + 1 } });
+        const busy = PassiveListener.listen({
+          address: '127.0.0.1',
+          portRange: { min: base, max: base + 1 },
+        });
         await expect(busy).rejects.toMatchObject({ code: 'ERR_SOCKET', syscallCode: 'EADDRINUSE' });
         const fixed = PassiveListener.listen({ address: '127.0.0.1', port: base });
         await expect(fixed).rejects.toBeInstanceOf(SocketError);
-        const listener = await PassiveListener.listen({ address: '127.0.0.1', portRange: { min: base, max: base + 2 } }).catch(
-          () => undefined,
-        );
+        const listener = await PassiveListener.listen({
+          address: '127.0.0.1',
+          portRange: { min: base, max: base + 2 },
+        }).catch(() => undefined);
         if (listener === undefined) continue; // base + 2 was taken by someone else: try elsewhere
         listener.close();
         expect(listener.port).toBe(base + 2);
@@ -110,13 +114,15 @@ describe('PassiveListener', () => {
   });
 
   it('rejects a hostname, a bad range and a bad cap', async () => {
-    await expect(PassiveListener.listen({ address: 'localhost' })).rejects.toBeInstanceOf(InvalidArgumentError);
-    await expect(PassiveListener.listen({ address: '127.0.0.1', portRange: { min: 10, max: 5 } })).rejects.toBeInstanceOf(
+    await expect(PassiveListener.listen({ address: 'localhost' })).rejects.toBeInstanceOf(
       InvalidArgumentError,
     );
-    await expect(PassiveListener.listen({ address: '127.0.0.1', maxPendingConnections: -1 })).rejects.toBeInstanceOf(
-      InvalidArgumentError,
-    );
+    await expect(
+      PassiveListener.listen({ address: '127.0.0.1', portRange: { min: 10, max: 5 } }),
+    ).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(
+      PassiveListener.listen({ address: '127.0.0.1', maxPendingConnections: -1 }),
+    ).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 
   it('stops accepting after close()', async () => {

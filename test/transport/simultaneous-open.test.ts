@@ -38,7 +38,9 @@ describe('SimultaneousOpenPort on loopback', () => {
     const servers = await Promise.all([plainServer(), plainServer()]);
     for (const server of servers) cleanups.push(() => server.close());
     const connections = await Promise.all(
-      servers.map((server) => so.dial({ remoteAddress: '127.0.0.1', remotePort: portOf(server), timeoutMs: 2000 })),
+      servers.map((server) =>
+        so.dial({ remoteAddress: '127.0.0.1', remotePort: portOf(server), timeoutMs: 2000 }),
+      ),
     );
     for (const connection of connections) keep(connection);
     expect(connections.map((c) => c.localPort)).toEqual([so.port, so.port]);
@@ -72,13 +74,20 @@ describe('SimultaneousOpenPort on loopback', () => {
       if (result.status === 'fulfilled') keep(result.value);
       else expect((result.reason as SocketError).syscallCode).toMatch(/^(ECONNREFUSED|ETIMEDOUT)$/);
     }
-    console.info(`S-O loopback without acceptInbound, one process: ${results.map((r) => r.status).join(', ')}`);
+    console.info(
+      `S-O loopback without acceptInbound, one process: ${results.map((r) => r.status).join(', ')}`,
+    );
   });
 
   it('emits an inbound connection that answers no pending dial, while a dial keeps the listener up', async () => {
     const so = await openPort();
     const controller = new AbortController();
-    const pending = so.dial({ remoteAddress: '127.0.0.1', remotePort: await closedPort(), timeoutMs: 10_000, signal: controller.signal });
+    const pending = so.dial({
+      remoteAddress: '127.0.0.1',
+      remotePort: await closedPort(),
+      timeoutMs: 10_000,
+      signal: controller.signal,
+    });
     await until(() => so.listening);
     const emitted = nextEvent<[FramedConnection]>(so, 'connection');
     const stranger = net.connect({ host: '127.0.0.1', port: so.port, autoSelectFamily: false });
@@ -95,7 +104,12 @@ describe('SimultaneousOpenPort on loopback', () => {
     const so = await openPort();
     const remote = await SimultaneousOpenPort.open({ address: '127.0.0.1', acceptInbound: false });
     cleanups.push(() => remote.close());
-    const dial = so.dial({ remoteAddress: '127.0.0.1', remotePort: remote.port, timeoutMs: 5000, retryDelayMs: 1000 });
+    const dial = so.dial({
+      remoteAddress: '127.0.0.1',
+      remotePort: remote.port,
+      timeoutMs: 5000,
+      retryDelayMs: 1000,
+    });
     await until(() => so.listening);
     // `remote` never listens: its SYN can only meet our listener, and must be handed to the pending dial.
     const [ours, theirs] = await Promise.all([
@@ -112,12 +126,19 @@ describe('SimultaneousOpenPort on loopback', () => {
     const so = await openPort();
     const refused = so.dial({ remoteAddress: '127.0.0.1', remotePort: await closedPort(), timeoutMs: 200 });
     await expect(refused).rejects.toMatchObject({ code: 'ERR_SOCKET', syscallCode: 'ECONNREFUSED' });
-    const aborted = so.dial({ remoteAddress: '127.0.0.1', remotePort: 1, timeoutMs: 5000, signal: AbortSignal.abort() });
+    const aborted = so.dial({
+      remoteAddress: '127.0.0.1',
+      remotePort: 1,
+      timeoutMs: 5000,
+      signal: AbortSignal.abort(),
+    });
     await expect(aborted).rejects.toBeInstanceOf(AbortedError);
     const closing = so.dial({ remoteAddress: '127.0.0.1', remotePort: await closedPort(), timeoutMs: 5000 });
     so.close();
     await expect(closing).rejects.toBeInstanceOf(ClosedError);
-    await expect(so.dial({ remoteAddress: '127.0.0.1', remotePort: 1, timeoutMs: 10 })).rejects.toBeInstanceOf(ClosedError);
+    await expect(
+      so.dial({ remoteAddress: '127.0.0.1', remotePort: 1, timeoutMs: 10 }),
+    ).rejects.toBeInstanceOf(ClosedError);
   });
 
   it('re-SYNs from the same port while unanswered, keeping one SYN_SENT socket, and leaves none behind', async () => {
@@ -125,8 +146,15 @@ describe('SimultaneousOpenPort on loopback', () => {
     cleanups.push(() => stalled.close());
     const so = await openPort(false);
     const fromPort = async () =>
-      (await kernelSockets()).filter((s) => s.localPort === so.port && s.remotePort === stalled.port).map((s) => s.state);
-    const dial = so.dial({ remoteAddress: '127.0.0.1', remotePort: stalled.port, timeoutMs: 400, resynIntervalMs: 50 });
+      (await kernelSockets())
+        .filter((s) => s.localPort === so.port && s.remotePort === stalled.port)
+        .map((s) => s.state);
+    const dial = so.dial({
+      remoteAddress: '127.0.0.1',
+      remotePort: stalled.port,
+      timeoutMs: 400,
+      resynIntervalMs: 50,
+    });
     const seen: string[][] = [];
     const watching = (async () => {
       for (let i = 0; i < 20; i++) {
@@ -145,7 +173,9 @@ describe('SimultaneousOpenPort on loopback', () => {
     const blocker = await plainServer();
     cleanups.push(() => blocker.close());
     const port = portOf(blocker);
-    await expect(SimultaneousOpenPort.open({ address: '127.0.0.1', portRange: { min: port, max: port } })).rejects.toMatchObject({
+    await expect(
+      SimultaneousOpenPort.open({ address: '127.0.0.1', portRange: { min: port, max: port } }),
+    ).rejects.toMatchObject({
       code: 'ERR_SOCKET',
       syscallCode: 'EADDRINUSE',
     });

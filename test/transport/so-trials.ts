@@ -52,7 +52,9 @@ function startPeer(namespace: string, address: string, options: SoTrialOptions):
 
 /** Runs `trials` simultaneous-open trials between fixtures in the two namespaces; returns both sides' results. */
 export async function runSoTrials(options: SoTrialOptions): Promise<Array<[TrialSide, TrialSide]>> {
-  const peers = [0, 1].map((i) => startPeer(options.namespaces[i] ?? '', options.addresses[i] ?? '', options));
+  const peers = [0, 1].map((i) =>
+    startPeer(options.namespaces[i] ?? '', options.addresses[i] ?? '', options),
+  );
   const [a, b] = peers as [Peer, Peer];
   const results: Array<[TrialSide, TrialSide]> = [];
   try {

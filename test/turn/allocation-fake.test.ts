@@ -4,7 +4,15 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { type IceTcpError, TurnError } from '../../src/errors.js';
 import { StunClass, StunMessageBuilder, StunMethod } from '../../src/stun/index.js';
 import { TurnAllocation, type TurnPeerConnection } from '../../src/turn/index.js';
-import { answer, challenge, FAKE, FAKE_KEY, type FakeRequest, type FakeTurnServer, startFakeTurn } from './fake-turn-server.js';
+import {
+  answer,
+  challenge,
+  FAKE,
+  FAKE_KEY,
+  type FakeRequest,
+  type FakeTurnServer,
+  startFakeTurn,
+} from './fake-turn-server.js';
 
 const RELAYED = { family: 4, address: '10.0.0.1', port: 5000 } as const;
 const MAPPED = { family: 4, address: '127.0.0.1', port: 40000 } as const;
@@ -62,7 +70,9 @@ describe('TurnAllocation against a scripted server', () => {
       if (!staleSent) {
         staleSent = true;
         // Pretend the nonce expired between the challenge and the signed request.
-        req.socket.write(answer(req, StunClass.ErrorResponse).errorCode(438).realm(FAKE.realm).nonce('n1').build());
+        req.socket.write(
+          answer(req, StunClass.ErrorResponse).errorCode(438).realm(FAKE.realm).nonce('n1').build(),
+        );
         return true;
       }
       // A response nobody asked for, first: it must be dropped, not taken for the Allocate answer.
@@ -108,7 +118,9 @@ describe('TurnAllocation against a scripted server', () => {
   ])('Allocate error %i maps to %s', async (code, expected) => {
     const s = await serve((req) => {
       if (req.message.method !== StunMethod.Allocate || !req.message.hasIntegrity()) return false;
-      req.socket.write(answer(req, StunClass.ErrorResponse).errorCode(code).build({ integrityKey: FAKE_KEY }));
+      req.socket.write(
+        answer(req, StunClass.ErrorResponse).errorCode(code).build({ integrityKey: FAKE_KEY }),
+      );
       return true;
     });
     const err = await rejection(allocate(s.port));
@@ -122,7 +134,9 @@ describe('TurnAllocation against a scripted server', () => {
   ])('Connect error %i maps to %s', async (code, expected) => {
     const s = await serve((req) => {
       if (req.message.method !== StunMethod.Connect || !req.message.hasIntegrity()) return false;
-      req.socket.write(answer(req, StunClass.ErrorResponse).errorCode(code).build({ integrityKey: FAKE_KEY }));
+      req.socket.write(
+        answer(req, StunClass.ErrorResponse).errorCode(code).build({ integrityKey: FAKE_KEY }),
+      );
       return true;
     });
     const a = await allocate(s.port);
@@ -200,7 +214,8 @@ describe('TurnAllocation against a scripted server', () => {
   test('refreshes before the lifetime runs out; close() sends LIFETIME=0', async () => {
     const s = await serve(undefined, 2);
     const a = await allocate(s.port);
-    const refreshed = () => s.received.filter((r) => r.message.method === StunMethod.Refresh && r.message.hasIntegrity());
+    const refreshed = () =>
+      s.received.filter((r) => r.message.method === StunMethod.Refresh && r.message.hasIntegrity());
     while (refreshed().length === 0) await new Promise((r) => setTimeout(r, 50));
     expect(refreshed()[0]?.message.lifetime()).toBeUndefined(); // no lifetime asked for: server default
     const closed = new Promise<void>((r) => a.once('closed', r));

@@ -6,7 +6,10 @@ import { TurnAllocation, type TurnPeerConnection } from '../../src/turn/index.js
 import { type Coturn, freePort, startCoturn } from '../support/coturn.js';
 import { hasCommand, requireOrSkip } from '../support/require.js';
 
-const ok = requireOrSkip('TURN client against coturn', hasCommand('turnserver') ? [] : ['turnserver (coturn)']);
+const ok = requireOrSkip(
+  'TURN client against coturn',
+  hasCommand('turnserver') ? [] : ['turnserver (coturn)'],
+);
 
 const USERS = { alice: 'secret-a', bob: 'secret-b' };
 
@@ -55,7 +58,10 @@ function plainConnect(port: number): Promise<net.Socket> {
 describe.skipIf(!ok)('TURN client (RFC 6062) against coturn', () => {
   let coturn: Coturn;
   const open: TurnAllocation[] = [];
-  const allocate = async (user: keyof typeof USERS, extra: Partial<Parameters<typeof TurnAllocation.allocate>[0]> = {}) => {
+  const allocate = async (
+    user: keyof typeof USERS,
+    extra: Partial<Parameters<typeof TurnAllocation.allocate>[0]> = {},
+  ) => {
     const a = await TurnAllocation.allocate({
       host: coturn.host,
       port: coturn.port,
@@ -92,7 +98,13 @@ describe.skipIf(!ok)('TURN client (RFC 6062) against coturn', () => {
 
   test('wrong password: ERR_TURN_AUTH (stunCode 401), not a timeout', async () => {
     const err = await rejection(
-      TurnAllocation.allocate({ host: coturn.host, port: coturn.port, username: 'alice', password: 'wrong', timeoutMs: 5000 }),
+      TurnAllocation.allocate({
+        host: coturn.host,
+        port: coturn.port,
+        username: 'alice',
+        password: 'wrong',
+        timeoutMs: 5000,
+      }),
     );
     expect(err.code).toBe('ERR_TURN_AUTH');
     expect(err).toMatchObject({ stunCode: 401 });
@@ -147,7 +159,9 @@ describe.skipIf(!ok)('TURN client (RFC 6062) against coturn', () => {
     outbound.socket.write(payload);
     const received = await got;
     const seconds = (performance.now() - started) / 1000;
-    console.info(`[measure] coturn TCP relay throughput: ${(10 / seconds).toFixed(1)} MB/s (10 MB in ${seconds.toFixed(3)} s)`);
+    console.info(
+      `[measure] coturn TCP relay throughput: ${(10 / seconds).toFixed(1)} MB/s (10 MB in ${seconds.toFixed(3)} s)`,
+    );
     expect(sha256(received)).toBe(sha256(payload));
   });
 
@@ -178,7 +192,9 @@ describe.skipIf(!ok)('TURN client (RFC 6062) against coturn', () => {
     expect(a.closed).toBe(true);
     const err = await rejection(plainConnect(a.relayedAddress.port));
     expect((err as unknown as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
-    await expect(a.connect({ family: 4, address: '127.0.0.1', port: 9 })).rejects.toMatchObject({ code: 'ERR_CLOSED' });
+    await expect(a.connect({ family: 4, address: '127.0.0.1', port: 9 })).rejects.toMatchObject({
+      code: 'ERR_CLOSED',
+    });
   });
 });
 
@@ -192,10 +208,24 @@ describe.skipIf(!ok)('TURN refresh against coturn with 6 s allocations and 5 s p
   });
 
   test('a 10 s session outlives both lifetimes; without permission refresh the peer is refused', async () => {
-    const base = { host: coturn.host, port: coturn.port, username: 'alice', password: USERS.alice, timeoutMs: 5000 };
-    const refreshed = await TurnAllocation.allocate({ ...base, lifetimeSeconds: 6, permissionLifetimeSeconds: 5 });
+    const base = {
+      host: coturn.host,
+      port: coturn.port,
+      username: 'alice',
+      password: USERS.alice,
+      timeoutMs: 5000,
+    };
+    const refreshed = await TurnAllocation.allocate({
+      ...base,
+      lifetimeSeconds: 6,
+      permissionLifetimeSeconds: 5,
+    });
     // Control: same server, but told permissions live an hour, so it never refreshes them within the test.
-    const stale = await TurnAllocation.allocate({ ...base, lifetimeSeconds: 6, permissionLifetimeSeconds: 3600 });
+    const stale = await TurnAllocation.allocate({
+      ...base,
+      lifetimeSeconds: 6,
+      permissionLifetimeSeconds: 3600,
+    });
     const errors: IceTcpError[] = [];
     for (const a of [refreshed, stale]) a.on('error', (e) => errors.push(e));
     try {

@@ -1,5 +1,11 @@
 import net from 'node:net';
-import { StunClass, StunMessage, StunMessageBuilder, longTermKey, stunMessageLength } from '../../src/stun/index.js';
+import {
+  longTermKey,
+  StunClass,
+  StunMessage,
+  StunMessageBuilder,
+  stunMessageLength,
+} from '../../src/stun/index.js';
 
 /** Credentials the fake server accepts. */
 export const FAKE = { username: 'u', password: 'p', realm: 'fake.realm' } as const;
@@ -63,7 +69,10 @@ export function startFakeTurn(handler: (req: FakeRequest) => void): Promise<Fake
 }
 
 /** A response builder for `req` of class success or error. */
-export function answer(req: FakeRequest, cls: typeof StunClass.SuccessResponse | typeof StunClass.ErrorResponse) {
+export function answer(
+  req: FakeRequest,
+  cls: typeof StunClass.SuccessResponse | typeof StunClass.ErrorResponse,
+) {
   return new StunMessageBuilder(req.message.method, cls, Buffer.from(req.message.transactionId));
 }
 
@@ -74,11 +83,15 @@ export function answer(req: FakeRequest, cls: typeof StunClass.SuccessResponse |
 export function challenge(req: FakeRequest, nonce = 'n1'): boolean {
   const m = req.message;
   if (!m.hasIntegrity() || !m.verifyIntegrity(FAKE_KEY)) {
-    req.socket.write(answer(req, StunClass.ErrorResponse).errorCode(401).realm(FAKE.realm).nonce(nonce).build());
+    req.socket.write(
+      answer(req, StunClass.ErrorResponse).errorCode(401).realm(FAKE.realm).nonce(nonce).build(),
+    );
     return false;
   }
   if (m.nonce() !== nonce) {
-    req.socket.write(answer(req, StunClass.ErrorResponse).errorCode(438).realm(FAKE.realm).nonce(nonce).build());
+    req.socket.write(
+      answer(req, StunClass.ErrorResponse).errorCode(438).realm(FAKE.realm).nonce(nonce).build(),
+    );
     return false;
   }
   return true;
