@@ -36,3 +36,8 @@ export function payload(length: number, seed: number): Buffer {
   for (let i = 0; i < length; i++) out[i] = (i * 7 + seed * 13) & 0xff;
   return out;
 }
+
+/** Frame-list equality via Buffer.equals: a deep `toEqual` on 64 KiB frames, 65k times over, takes minutes. */
+export function sameFrames(actual: Buffer[], expected: Buffer[]): boolean {
+  return actual.length === expected.length && actual.every((frame, i) => frame.equals(expected[i] as Buffer));
+}

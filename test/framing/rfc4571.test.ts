@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FrameTooLargeError, FrameTruncatedError, InvalidArgumentError } from '../../src/errors.js';
 import { encodeFrame, frameHeader, MAX_FRAME_SIZE, Rfc4571Deframer } from '../../src/framing/rfc4571.js';
-import { payload, splitAt } from './helpers.js';
+import { payload, sameFrames, splitAt } from './helpers.js';
 
 function deframeAll(pieces: Buffer[], maxFrameSize?: number): Buffer[] {
   const deframer = new Rfc4571Deframer({ maxFrameSize });
@@ -49,7 +49,8 @@ describe('Rfc4571Deframer', () => {
 
   it('yields the same frames at every single split point', () => {
     for (let cut = 0; cut <= stream.length; cut++) {
-      expect(deframeAll(splitAt(stream, [cut]))).toEqual(payloads);
+      if (!sameFrames(deframeAll(splitAt(stream, [cut])), payloads))
+        expect.fail(`wrong frames when cut at ${cut}`);
     }
   });
 
@@ -65,7 +66,7 @@ describe('Rfc4571Deframer', () => {
 
   it('yields the same frames from 1-byte chunks', () => {
     const pieces = Array.from(stream, (byte) => Buffer.from([byte]));
-    expect(deframeAll(pieces)).toEqual(payloads);
+    expect(sameFrames(deframeAll(pieces), payloads)).toBe(true);
   });
 
   it('copies a frame that spans chunks only once it is complete', () => {

@@ -6,7 +6,7 @@ import {
   StunParseError,
 } from '../../src/errors.js';
 import { StunStreamSplitter } from '../../src/framing/stun-splitter.js';
-import { splitAt, stunMessage } from './helpers.js';
+import { sameFrames, splitAt, stunMessage } from './helpers.js';
 
 function splitAll(pieces: Buffer[], maxMessageSize?: number): Buffer[] {
   const splitter = new StunStreamSplitter({ maxMessageSize });
@@ -37,7 +37,8 @@ describe('StunStreamSplitter', () => {
 
   it('yields the same messages at every split point', () => {
     for (let cut = 0; cut <= stream.length; cut++) {
-      expect(splitAll(splitAt(stream, [cut]))).toEqual(messages);
+      if (!sameFrames(splitAll(splitAt(stream, [cut])), messages))
+        expect.fail(`wrong messages when cut at ${cut}`);
     }
   });
 
@@ -52,7 +53,7 @@ describe('StunStreamSplitter', () => {
   });
 
   it('yields the same messages from 1-byte chunks', () => {
-    expect(splitAll(Array.from(stream, (byte) => Buffer.from([byte])))).toEqual(messages);
+    expect(sameFrames(splitAll(Array.from(stream, (byte) => Buffer.from([byte]))), messages)).toBe(true);
   });
 
   const junk: Array<[string, Buffer]> = [
