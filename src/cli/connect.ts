@@ -79,6 +79,8 @@ export async function runConnect(options: ConnectCommandOptions): Promise<number
     return 1;
   } finally {
     stopReading.abort();
+    // an open stdin pipe would keep the process alive after the verdict
+    if (input === process.stdin) process.stdin.destroy();
     agent.close();
   }
 }
