@@ -131,6 +131,8 @@ main(process.argv.slice(2)).then(
     } else {
       process.stderr.write(`ice-tcp: ${e.message ?? String(err)}\n`);
     }
-    process.exitCode = e.code === 'ERR_INVALID_ARGUMENT' ? 2 : 1;
+    // usage errors (ours, or node:util parseArgs's ERR_PARSE_ARGS_*) exit 2, like other Unix tools
+    const usage = e.code === 'ERR_INVALID_ARGUMENT' || e.code?.startsWith('ERR_PARSE_ARGS_') === true;
+    process.exitCode = usage ? 2 : 1;
   },
 );
