@@ -1,0 +1,68 @@
+import { execFile } from 'node:child_process';
+import net from 'node:net';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { exchangeLines, LinePeer, ROOT } from './support/line-peer.js';
+
+const run = promisify(execFile);
+const tsx = (file: string) => [process.execPath, ['--import', 'tsx', `${ROOT}examples/${file}`]] as const;
+
+let cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const c of cleanups) c();
+  cleanups = [];
+});
+
+describe('examples run as documented', () => {
+  it('media-packets.ts keeps packet boundaries', async () => {
+    const [cmd, args] = tsx('media-packets.ts');
+    const { stdout } = await run(cmd, [...args], { timeout: 30_000 });
+    expect(stdout).toContain('received 50 packets of 160 bytes, boundaries intact');
+  });
+
+  it('line-signaller.ts connects over a ten-line Signaller', async () => {
+    const [cmd, args] = tsx('line-signaller.ts');
+    const { stdout } = await run(cmd, [...args], { timeout: 30_000 });
+    expect(stdout).toContain('echo: HELLO OVER ICE-TCP');
+  });
+
+  it('tunnel.ts carries a TCP service (an echo server standing in for svnserve) through ICE', async () => {
+    const echo = net.createServer((s) => s.pipe(s));
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => echo.close());
+    const servicePort = (echo.address() as net.AddressInfo).port;
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const exposedPort = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+
+    const [cmd, args] = tsx('tunnel.ts');
+    const serve = new LinePeer(cmd, [...args, 'serve', `127.0.0.1:${servicePort}`, '--bind', '127.0.0.1']);
+    const expose = new LinePeer(cmd, [...args, 'expose', String(exposedPort), '--bind', '127.0.0.1']);
+    cleanups.push(
+      () => serve.kill(),
+      () => expose.kill(),
+    );
+    await exchangeLines(serve, expose);
+    const deadline = Date.now() + 20_000;
+    while (!expose.stderr.includes('listening on') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(expose.stderr).toContain('listening on');
+
+    const client = net.connect(exposedPort, '127.0.0.1');
+    cleanups.push(() => client.destroy());
+    const payload = Buffer.alloc(256 * 1024, 'svn');
+    const received: Buffer[] = [];
+    let length = 0;
+    const echoed = new Promise<Buffer>((resolve) => {
+      client.on('data', (d: Buffer) => {
+        received.push(d);
+        length += d.length;
+        if (length >= payload.length) resolve(Buffer.concat(received));
+      });
+    });
+    client.write(payload);
+    expect((await echoed).equals(payload)).toBe(true);
+  });
+});
