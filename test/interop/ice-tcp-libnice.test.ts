@@ -31,6 +31,14 @@ afterEach(() => {
 });
 
 const N = 1_000_000;
+
+/** The `local` / `remote` objects of a `connected` event (both peers print the same shape). */
+interface Endpoint {
+  type: string;
+  tcptype: string;
+  address: string;
+  port: number;
+}
 const bytes = ['--send-bytes', String(N), '--expect-bytes', String(N)];
 
 function nice(role: 'controlling' | 'controlled'): LinePeer {
@@ -62,8 +70,17 @@ describe.skipIf(!ok)('ice-tcp with libnice 0.1.21 (an independent ICE-TCP implem
       const b = nice(theirRole);
       await exchangeLines(a, b);
       const [ea, eb] = await Promise.all([a.waitFor('connected'), b.waitFor('connected')]);
-      expect(ea.local).toMatchObject({ address: '127.0.0.1' });
-      expect(eb).toBeTruthy();
+      // libnice never pairs S-O, so the pair is host active/passive on loopback (the remote end may be
+      // peer-reflexive: libnice learns an active peer's port only when it connects)
+      expect(ea.local).toMatchObject({ type: 'host', address: '127.0.0.1' });
+      expect(ea.remote).toMatchObject({ address: '127.0.0.1' });
+      const mine = [ea.local, ea.remote] as Endpoint[];
+      const theirs = [eb.local, eb.remote] as Endpoint[];
+      expect(mine.map((e) => e.tcptype).sort()).toEqual(['active', 'passive']);
+      expect(theirs.map((e) => e.tcptype).sort()).toEqual(['active', 'passive']);
+      // both ends chose the same connection: the passive end's listening port appears on both sides
+      const passive = mine.find((e) => e.tcptype === 'passive');
+      expect(theirs.map((e) => e.port)).toContain(passive?.port);
       const [da, db] = await Promise.all([a.waitFor('done'), b.waitFor('done')]);
       expect(da.sha256Received).toBe(patternSha256(N));
       expect(db.sha256Received).toBe(patternSha256(N));
