@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { patternChunk } from './pattern.js';
 
-const CHUNK = 64 * 1024;
+/** One full RFC 4571 frame per write: 64 KiB would cost a 65535-byte frame plus a 1-byte one. */
+const CHUNK = 65535;
 
 /** Result of moving bytes over a stream. */
 export interface TransferResult {
