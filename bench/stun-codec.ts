@@ -90,19 +90,22 @@ function median(values: number[]): number {
 
 const floorCase = cases.floor ?? (() => {});
 const codecCases = Object.entries(cases).filter(([name]) => name !== 'floor');
-for (const [, fn] of codecCases) pairedRun(fn, 200); // warm up the JIT
+for (const [name, fn] of codecCases) {
+  process.stderr.write(`warming up ${name}\n`);
+  pairedRun(fn, 200); // so the JIT has compiled every case before any is measured
+}
 
 const opsPerSec: Record<string, number> = {};
-const floorOverCodec: Record<string, number> = {};
+const codecTimeOverFloor: Record<string, number> = {};
 const floorOps: number[] = [];
 for (const [name, fn] of codecCases) {
   const results = Array.from({ length: runs }, () => pairedRun(fn, msPerRun));
   opsPerSec[name] = Math.round(median(results.map((r) => r.codec)));
   floorOps.push(...results.map((r) => r.floor));
-  floorOverCodec[name] = Math.round(median(results.map((r) => r.floor / r.codec)) * 100) / 100;
+  // floor ops/s over codec ops/s is codec time over floor time; paired per run so shared load cancels.
+  codecTimeOverFloor[name] = Math.round(median(results.map((r) => r.floor / r.codec)) * 100) / 100;
 }
 opsPerSec.floor = Math.round(median(floorOps));
-const ratios = floorOverCodec as Record<'encodeSign' | 'decodeVerify', number>;
 
 console.log(
   JSON.stringify(
@@ -115,9 +118,11 @@ console.log(
       runs,
       msPerRun,
       opsPerSec,
-      floorOverCodec,
-      goal: 'floorOverCodec <= 2',
-      withinGoal: ratios.encodeSign <= 2 && ratios.decodeVerify <= 2,
+      codecTimeOverFloor,
+      goal: 'codecTimeOverFloor <= 2 (codec time per op / floor time per op, encodeSign and decodeVerify)',
+      withinGoal:
+        (codecTimeOverFloor.encodeSign ?? Number.POSITIVE_INFINITY) <= 2 &&
+        (codecTimeOverFloor.decodeVerify ?? Number.POSITIVE_INFINITY) <= 2,
       sink: sink & 1,
     },
     null,

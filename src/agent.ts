@@ -162,6 +162,10 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     }
     const parsed =
       typeof candidate === 'string' ? parseCandidate(candidate) : parseCandidate(formatCandidate(candidate));
+    this.pool.permitRemote(parsed.address);
+    // a peer behind a NAT reaches our relay from its public IP: the raddr of its relay candidates
+    if (parsed.type === 'relay' && parsed.relatedAddress !== undefined)
+      this.pool.permitRemote(parsed.relatedAddress);
     if (this.checklist) {
       this.checklist.addRemoteCandidate(parsed, this.now());
       this.pump();
@@ -266,6 +270,8 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
         timeoutMs: this.options.gatherTimeoutMs,
         signal: this.options.signal,
         nextId: () => `L${++this.idCounter}`,
+        maxFrameSize: this.options.maxFrameSize,
+        onError: (e) => this.emit('error', e),
       },
       (endpoint) => this.onEndpoint(endpoint),
     );
@@ -306,6 +312,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
         checkTimeoutMs: this.options.checkTimeoutMs,
         maxPairs: this.options.maxPairs,
         nominationWaitMs: this.options.nominationWaitMs,
+        relayNominationWaitMs: this.options.relayNominationWaitMs,
         remoteEndOfCandidatesTimeoutMs: this.options.remoteEndOfCandidatesTimeoutMs,
       });
       for (const e of this.endpoints.values()) this.checklist.addLocalCandidate(e.candidate, now);

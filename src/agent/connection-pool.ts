@@ -18,6 +18,9 @@ import type { IceRole } from './options.js';
 
 const log = createDebug('ice-tcp:pool');
 
+/** When a check through a relay is sent again while unanswered (ms after the first transmission). */
+const RELAYED_CHECK_RETRANSMIT_MS = [100, 300, 700, 1500];
+
 /** What the pool needs from the agent. */
 export interface ConnectionPoolConfig {
   localUfrag: string;
@@ -54,6 +57,8 @@ export class ConnectionPool implements LinkOwner {
   private readonly dialing = new Map<string, Promise<Link | undefined>>();
   private readonly unbound = new Set<Link>();
   private readonly watchedPorts = new Set<object>();
+  /** Remote candidate IPs, so that relays gathered later permit them too. */
+  private readonly remoteAddresses = new Set<string>();
   private closing = false;
   private kept: string | undefined;
 
@@ -72,13 +77,25 @@ export class ConnectionPool implements LinkOwner {
       if (this.watchedPorts.has(endpoint.port)) return;
       this.watchedPorts.add(endpoint.port);
       endpoint.port.on('connection', (c) => this.adopt(c, endpoint.candidate.id, 'so'));
+    } else if (endpoint.kind === 'relay') {
+      // peers reaching the relayed address arrive like connections accepted on a passive listener
+      endpoint.onInbound((c) => this.adopt(c, endpoint.candidate.id, 'active'));
+      for (const address of this.remoteAddresses) endpoint.permit(address);
     }
+  }
+
+  /** A remote candidate's IP: relays must permit it before the peer can connect through them (RFC 8656 §9). */
+  permitRemote(address: string): void {
+    if (this.remoteAddresses.has(address)) return;
+    this.remoteAddresses.add(address);
+    for (const e of this.endpoints.values()) if (e.kind === 'relay') e.permit(address);
   }
 
   /** Closes the socket object of an endpoint that arrived after the agent closed. */
   releaseEndpoint(endpoint: LocalEndpoint): void {
     if (endpoint.kind === 'passive') endpoint.listener.close();
     else if (endpoint.kind === 'so') endpoint.port.close();
+    else if (endpoint.kind === 'relay') endpoint.close();
   }
 
   /** The link carrying a pair, if any. */
@@ -238,7 +255,7 @@ export class ConnectionPool implements LinkOwner {
         });
       } else if (endpoint?.kind === 'so' && pair.remote.tcpType === 'so') {
         connection = await this.dialSimultaneous(endpoint.port, pair, timeoutMs);
-      } else if (endpoint?.kind === 'relay') {
+      } else if (endpoint?.kind === 'relay' && pair.local.tcpType === 'active') {
         connection = await endpoint.connect(pair.remote.address, pair.remote.port, timeoutMs);
       } else {
         throw new Error(`no way to open a connection from a ${pair.local.tcpType} candidate`);
@@ -289,7 +306,10 @@ export class ConnectionPool implements LinkOwner {
       useCandidate: params.useCandidate,
     });
     const remoteKey = shortTermKey(remote.pwd);
-    link.request(bytes, transactionId, this.config.checkTimeoutMs, (response, reason) => {
+    // coturn may drop a peer's bytes that reach a relay before its ConnectionBind (coturn issues 408, 495)
+    const relayed = pair.local.type === 'relay' || pair.remote.type === 'relay';
+    const retransmitMs = relayed ? RELAYED_CHECK_RETRANSMIT_MS : undefined;
+    link.request(bytes, transactionId, this.config.checkTimeoutMs, retransmitMs, (response, reason) => {
       if (this.closing && pair.id !== this.kept) return;
       const checklist = this.config.checklist();
       const now = this.config.now();

@@ -67,14 +67,32 @@ export class Link {
     return this.closedFlag;
   }
 
-  /** Sends a request and calls `handler` once with the response, or with undefined after `timeoutMs`. */
-  request(bytes: Buffer, transactionId: Buffer, timeoutMs: number, handler: ResponseHandler): void {
+  /**
+   * Sends a request and calls `handler` once with the response, or with undefined after `timeoutMs`.
+   * `retransmitMs`: times after the first send at which the same request goes out again while unanswered
+   * (a relay may lose bytes that reach it before it is bound; over plain TCP a check is sent once).
+   */
+  request(
+    bytes: Buffer,
+    transactionId: Buffer,
+    timeoutMs: number,
+    retransmitMs: readonly number[] | undefined,
+    handler: ResponseHandler,
+  ): void {
     if (this.closedFlag) {
       handler(undefined, 'connection closed');
       return;
     }
     const key = transactionId.toString('hex');
+    const resends = (retransmitMs ?? [])
+      .filter((ms) => ms < timeoutMs)
+      .map((ms) =>
+        setTimeout(() => {
+          if (this.transactions.has(key)) this.write(bytes);
+        }, ms),
+      );
     const timer = setTimeout(() => {
+      for (const t of resends) clearTimeout(t);
       this.transactions.delete(key);
       handler(undefined, 'check timed out');
     }, timeoutMs);

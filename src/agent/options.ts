@@ -17,6 +17,10 @@ export interface TurnServerOptions {
   username: string;
   password: string;
   transport?: 'tcp' | 'tls';
+  /** LIFETIME to ask for (s); the server's answer is what the allocation is refreshed by. */
+  lifetimeSeconds?: number;
+  /** How long the server keeps a permission (s); default 300 (RFC 8656). Set it when the server is shorter. */
+  permissionLifetimeSeconds?: number;
 }
 
 /** Everything an {@link IceAgent} can be told; every field is optional. */
@@ -50,6 +54,9 @@ export interface IceAgentOptions {
   soResynIntervalMs?: number;
   /** Controlling agent: longest wait, from the first check, for a better pair before nominating (ms). Default 800. */
   nominationWaitMs?: number;
+  /** Controlling agent: longest wait, from the first check, for a direct pair before nominating a succeeded
+   * relayed pair (ms). Default 800: through the relay within ~1 s when no direct path works. */
+  relayNominationWaitMs?: number;
   /** Give up waiting for the remote end-of-candidates after this long (ms). Default 5000. */
   remoteEndOfCandidatesTimeoutMs?: number;
   /** Overall limit for `connect()` (ms). Default 30000. */
@@ -82,6 +89,7 @@ const DEFAULTS = {
   soRetryDelayMs: 20,
   soResynIntervalMs: 100,
   nominationWaitMs: 800,
+  relayNominationWaitMs: 800,
   remoteEndOfCandidatesTimeoutMs: 5000,
   connectTimeoutMs: 30_000,
   gatherTimeoutMs: 3000,
@@ -119,6 +127,7 @@ export function resolveOptions(options: IceAgentOptions = {}): ResolvedOptions {
   positive('soRetryDelayMs', o.soRetryDelayMs, 1, 60_000);
   positive('soResynIntervalMs', o.soResynIntervalMs, 10, 60_000);
   positive('nominationWaitMs', o.nominationWaitMs, 0, 600_000);
+  positive('relayNominationWaitMs', o.relayNominationWaitMs, 0, 600_000);
   positive('remoteEndOfCandidatesTimeoutMs', o.remoteEndOfCandidatesTimeoutMs, 0, 600_000);
   positive('connectTimeoutMs', o.connectTimeoutMs, 10, 86_400_000);
   positive('gatherTimeoutMs', o.gatherTimeoutMs, 10, 600_000);
@@ -136,6 +145,9 @@ export function resolveOptions(options: IceAgentOptions = {}): ResolvedOptions {
     if (typeof s.username !== 'string' || typeof s.password !== 'string') {
       throw new InvalidArgumentError('turnServers entries need username and password');
     }
+    if (s.lifetimeSeconds !== undefined) positive('turnServers lifetimeSeconds', s.lifetimeSeconds, 1);
+    if (s.permissionLifetimeSeconds !== undefined)
+      positive('turnServers permissionLifetimeSeconds', s.permissionLifetimeSeconds, 1);
   }
   if (o.forceRelay && o.turnServers.length === 0) {
     throw new InvalidArgumentError('forceRelay needs at least one entry in turnServers');

@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { ChecklistAction, IncomingCheck, IncomingCheckResult } from './actions.js';
 import { type ChecklistConfig, type ChecklistState, validateChecklistConfig } from './config.js';
 import { nextOrdinaryPair, pairToUnfreeze, placeNewPair, unfreezeFoundation } from './freezing.js';
-import { choosePairToNominate } from './nomination.js';
+import { choosePairToNominate, nominationWaitFor } from './nomination.js';
 import {
   type CandidatePair,
   createPair,
@@ -441,6 +441,7 @@ export class Checklist {
       now,
       firstCheckAt: this.firstCheckAt,
       nominationWaitMs: this.config.nominationWaitMs,
+      relayNominationWaitMs: this.config.relayNominationWaitMs,
     });
     if (!pair) return;
     this.nominatingPairId = pair.id;
@@ -451,8 +452,9 @@ export class Checklist {
   private nominationDeadline(): number | undefined {
     if (this.roleValue !== 'controlling' || this.nominatingPairId !== undefined) return undefined;
     if (this.firstCheckAt === undefined) return undefined;
-    if (!this.store.sorted().some((p) => p.state === 'succeeded')) return undefined;
-    return this.firstCheckAt + this.config.nominationWaitMs;
+    const best = this.store.sorted().find((p) => p.state === 'succeeded');
+    if (!best) return undefined;
+    return this.firstCheckAt + nominationWaitFor(best, this.config);
   }
 
   private canSendTriggered(entry: TriggeredCheck): boolean {

@@ -13,6 +13,8 @@ export interface ChecklistConfig {
   maxPairs: number;
   /** Controlling: how long after the first check to wait for a better pair before nominating (default 800). */
   nominationWaitMs: number;
+  /** Controlling: the same wait when the best valid pair is relayed (default: `nominationWaitMs`). */
+  relayNominationWaitMs?: number;
   /** How long after start to wait for the peer's end-of-candidates before assuming it (default 5000). */
   remoteEndOfCandidatesTimeoutMs: number;
 }
@@ -31,6 +33,8 @@ export function validateChecklistConfig(config: ChecklistConfig): void {
   atLeast('checkTimeoutMs', config.checkTimeoutMs, 1);
   atLeast('maxPairs', config.maxPairs, 1);
   atLeast('nominationWaitMs', config.nominationWaitMs, 0);
+  if (config.relayNominationWaitMs !== undefined)
+    atLeast('relayNominationWaitMs', config.relayNominationWaitMs, 0);
   atLeast('remoteEndOfCandidatesTimeoutMs', config.remoteEndOfCandidatesTimeoutMs, 0);
   if (config.role !== 'controlling' && config.role !== 'controlled') {
     throw new InvalidArgumentError(

@@ -15,6 +15,26 @@ export interface NominationTiming {
   /** When the first check went out; undefined before any. */
   firstCheckAt: number | undefined;
   nominationWaitMs: number;
+  /** Wait used instead when the best valid pair is relayed; default `nominationWaitMs`. */
+  relayNominationWaitMs?: number;
+}
+
+/** A pair through a TURN relay on either side, as far as the candidates tell. */
+export function isRelayedPair(pair: CandidatePair): boolean {
+  return pair.local.type === 'relay' || pair.remote.type === 'relay';
+}
+
+/**
+ * How long after the first check the controlling agent may wait for a better pair than `best`: a relayed
+ * best pair has its own budget, so the fallback to a relay can be quick without hurrying direct nominations.
+ */
+export function nominationWaitFor(
+  best: CandidatePair,
+  timing: Pick<NominationTiming, 'nominationWaitMs' | 'relayNominationWaitMs'>,
+): number {
+  return isRelayedPair(best)
+    ? (timing.relayNominationWaitMs ?? timing.nominationWaitMs)
+    : timing.nominationWaitMs;
 }
 
 /**
@@ -30,6 +50,6 @@ export function choosePairToNominate(
   const betterMayCome = pairs.some((p) => p.priority > best.priority && mayStillBecomeValid(p));
   if (!betterMayCome) return best;
   const waitedEnough =
-    timing.firstCheckAt !== undefined && timing.now >= timing.firstCheckAt + timing.nominationWaitMs;
+    timing.firstCheckAt !== undefined && timing.now >= timing.firstCheckAt + nominationWaitFor(best, timing);
   return waitedEnough ? best : undefined;
 }

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { IceAgentOptions } from '../agent/options.js';
 import { IceAgent } from '../agent.js';
+import { predictedKind } from '../candidate/predicted.js';
 import type { Candidate } from '../candidate/types.js';
 import { attachSignaller } from '../signalling/attach.js';
 import { SdpLineSignaller } from '../signalling/stdio.js';
@@ -17,7 +18,15 @@ export interface ConnectCommandOptions {
 }
 
 function endpoint(c: Candidate) {
-  return { type: c.type, tcptype: c.tcpType, address: c.address, port: c.port };
+  const predicted = predictedKind(c);
+  return {
+    type: c.type,
+    tcptype: c.tcpType,
+    address: c.address,
+    port: c.port,
+    // a predicted candidate travels as srflx: say so, or a port-prediction success reads as a plain srflx one
+    ...(predicted ? { predicted } : {}),
+  };
 }
 
 function line(value: Record<string, unknown>): void {
@@ -30,6 +39,8 @@ function line(value: Record<string, unknown>): void {
  */
 export async function runConnect(options: ConnectCommandOptions): Promise<number> {
   const agent = new IceAgent(options.agent);
+  // stderr, not stdout: stdout carries the a= lines the user pastes to the peer
+  agent.on('error', (e) => process.stderr.write(`ice-tcp: warning: ${e.code}: ${e.message}\n`));
   const stopReading = new AbortController();
   let input: Readable = process.stdin;
   if (options.remote !== '-') input = followFile(options.remote, stopReading.signal);
@@ -58,6 +69,19 @@ export async function runConnect(options: ConnectCommandOptions): Promise<number
       expectBytes: options.expectBytes,
       echo: options.echo,
     });
+    const relayed = conn.localCandidate.type === 'relay' || conn.remoteCandidate.type === 'relay';
+    if (relayed && result.sentBytes > 0 && !stream.readableEnded) {
+      // coturn has no half-close: our FIN makes it drop what it still buffers for the peer, so let the peer
+      // (which ends once it has what it expects) end first
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 2000);
+        stream.once('end', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        stream.resume();
+      });
+    }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 2000);
       stream.once('finish', () => {

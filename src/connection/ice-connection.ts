@@ -2,6 +2,7 @@ import { Duplex } from 'node:stream';
 import { EventEmitter } from 'eventemitter3';
 import type { Candidate } from '../candidate/types.js';
 import { ClosedError, FrameTooLargeError, type IceTcpError, InvalidArgumentError } from '../errors.js';
+import { mayBeStunFrame } from '../framing/index.js';
 import type { FramedConnection } from '../transport/index.js';
 
 /** Packets buffered while nobody listens yet, before the socket is paused (nothing is dropped). */
@@ -92,8 +93,12 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
   /** Switches to stream mode and returns the byte stream (the same one on every call). */
   stream(): Duplex {
     if (!this.duplex) {
-      this.duplex = new FramedByteStream(this.framed);
-      for (const f of this.queue.splice(0)) this.duplex.deliver(f);
+      const duplex = new FramedByteStream(this.framed);
+      this.duplex = duplex;
+      for (const f of this.queue.splice(0)) duplex.deliver(f);
+      // Frames that cannot be STUN need not be whole to be bytes of the stream; the rest still come whole.
+      this.framed.on('bytes', (piece) => duplex.deliver(piece));
+      this.framed.streamFrames((firstByte, length) => !mayBeStunFrame(firstByte, length));
       if (this.closedFlag) this.duplex.deliverEnd();
       this.framed.resume();
     }
@@ -175,10 +180,7 @@ class FramedByteStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, callback: (error?: Error | null) => void): void {
-    let ok = true;
-    for (let offset = 0; offset < chunk.length; offset += MAX_FRAME_PAYLOAD) {
-      ok = this.framed.sendFrame(chunk.subarray(offset, offset + MAX_FRAME_PAYLOAD));
-    }
+    const ok = chunk.length === 0 || this.framed.sendFrames(chunk);
     if (ok || this.framed.closed)
       callback(this.framed.closed ? new ClosedError('connection is closed') : null);
     else this.waitingDrain = () => callback();

@@ -20,6 +20,14 @@ export function classifyPayload(frame: Buffer): PayloadKind {
 }
 
 /**
+ * False when a frame of `length` bytes starting with `firstByte` cannot pass {@link isStunFrame}: lets a
+ * byte stream's frames through before they are whole, since most are ruled out by their first byte.
+ */
+export function mayBeStunFrame(firstByte: number, length: number): boolean {
+  return firstByte <= 3 && length >= STUN_HEADER_SIZE + FINGERPRINT_SIZE;
+}
+
+/**
  * True only for a whole STUN message ending in a valid FINGERPRINT. In stream mode application
  * bytes share the frames and may start with 0x00..0x03 too; FINGERPRINT is what RFC 8489 §14.7
  * provides to tell STUN apart, so a first-byte test alone would misroute data.

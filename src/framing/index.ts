@@ -1,7 +1,8 @@
 /** Stream framing: RFC 4571 frames, unframed STUN splitting, payload demultiplexing. */
-export { classifyPayload, isStunFrame, type PayloadKind } from './demux.js';
+export { classifyPayload, isStunFrame, mayBeStunFrame, type PayloadKind } from './demux.js';
 export {
   encodeFrame,
+  type FrameSink,
   frameHeader,
   MAX_FRAME_SIZE,
   Rfc4571Deframer,

@@ -31,6 +31,34 @@ export interface Rfc4571DeframerOptions {
   maxFrameSize?: number;
 }
 
+/** Receives what {@link Rfc4571Deframer.pushTo} cuts from the stream, in stream order. */
+export interface FrameSink {
+  /** A whole frame: a view of the chunk when it lies wholly inside it, else one copy. */
+  frame(frame: Buffer): void;
+  /** A piece of the payload of a frame that `streams` accepted; pieces are views of the chunks, in order. */
+  bytes(piece: Buffer): void;
+  /**
+   * Whether a frame of `length` payload bytes that starts with `firstByte` may be delivered in pieces as
+   * they arrive, instead of whole; asked once per non-empty frame, when its first payload byte is in.
+   */
+  streams(firstByte: number, length: number): boolean;
+}
+
+/** Collects whole frames for {@link Rfc4571Deframer.push}. */
+class FrameCollector implements FrameSink {
+  frames: Buffer[] = [];
+
+  frame(frame: Buffer): void {
+    this.frames.push(frame);
+  }
+
+  bytes(): void {}
+
+  streams(): boolean {
+    return false;
+  }
+}
+
 /**
  * Splits a TCP byte stream into RFC 4571 frames. Holds at most maxFrameSize + 2 bytes: an
  * oversized length fails before any of its body is buffered, and the deframer then stays failed,
@@ -42,7 +70,10 @@ export class Rfc4571Deframer {
   #headerByte = -1;
   /** Announced payload length of the frame in progress, else -1. */
   #expected = -1;
+  /** Payload bytes still to come of a frame passed through in pieces (the frame in progress then). */
+  #passRemaining = 0;
   readonly #body = new PendingBytes();
+  readonly #collector = new FrameCollector();
   #failure: FrameTooLargeError | undefined;
 
   constructor(opts: Rfc4571DeframerOptions = {}) {
@@ -64,10 +95,42 @@ export class Rfc4571Deframer {
    * `chunk` are views of it; only a frame spread over several chunks is copied.
    */
   push(chunk: Buffer): Buffer[] {
+    const collector = this.#collector;
+    collector.frames = [];
+    this.#cut(chunk, collector);
+    return collector.frames;
+  }
+
+  /**
+   * Feed received bytes; hands `sink` the frames they complete, and the pieces of frames it lets through
+   * unassembled, in stream order. A byte stream carried in frames needs no reassembly, and reassembling
+   * frames that straddle reads would copy nearly every byte once more.
+   */
+  pushTo(chunk: Buffer, sink: FrameSink): void {
+    this.#cut(chunk, sink);
+  }
+
+  /** Declare the end of the stream; throws {@link FrameTruncatedError} if a frame was left unfinished. */
+  end(): void {
     if (this.#failure) throw this.#failure;
-    const frames: Buffer[] = [];
+    const buffered = this.bufferedBytes;
+    if (buffered > 0) throw new FrameTruncatedError(buffered);
+    if (this.#passRemaining > 0) throw new FrameTruncatedError(0);
+  }
+
+  #cut(chunk: Buffer, sink: FrameSink): void {
+    if (this.#failure) throw this.#failure;
     let offset = 0;
     for (;;) {
+      if (this.#passRemaining > 0) {
+        const available = chunk.length - offset;
+        if (available === 0) break;
+        const take = Math.min(available, this.#passRemaining);
+        sink.bytes(chunk.subarray(offset, offset + take));
+        offset += take;
+        this.#passRemaining -= take;
+        continue;
+      }
       if (this.#expected < 0) {
         const available = chunk.length - offset;
         let length: number;
@@ -88,28 +151,28 @@ export class Rfc4571Deframer {
       }
       const needed = this.#expected - this.#body.length;
       const available = chunk.length - offset;
+      if (this.#body.length === 0 && needed > 0) {
+        if (available === 0) break;
+        if (sink.streams(chunk[offset] as number, needed)) {
+          this.#passRemaining = needed;
+          this.#expected = -1;
+          continue;
+        }
+      }
       if (available < needed) {
         this.#body.append(chunk.subarray(offset));
         break;
       }
       const tail = chunk.subarray(offset, offset + needed);
       offset += needed;
+      this.#expected = -1;
       if (this.#body.length === 0) {
-        frames.push(tail);
+        sink.frame(tail);
       } else {
         this.#body.append(tail);
-        frames.push(this.#body.take());
+        sink.frame(this.#body.take());
       }
-      this.#expected = -1;
     }
-    return frames;
-  }
-
-  /** Declare the end of the stream; throws {@link FrameTruncatedError} if a frame was left unfinished. */
-  end(): void {
-    if (this.#failure) throw this.#failure;
-    const buffered = this.bufferedBytes;
-    if (buffered > 0) throw new FrameTruncatedError(buffered);
   }
 
   #fail(error: FrameTooLargeError): never {
@@ -117,6 +180,7 @@ export class Rfc4571Deframer {
     this.#body.clear();
     this.#expected = -1;
     this.#headerByte = -1;
+    this.#passRemaining = 0;
     throw error;
   }
 }

@@ -7,7 +7,9 @@ export interface RelayEndpointHandle {
   connect(address: string, port: number, timeoutMs: number): Promise<FramedConnection>;
   /** Registers the handler for peers that connected to the relayed address. */
   onInbound(handler: (connection: FramedConnection) => void): void;
-  /** Releases the allocation. */
+  /** Lets this peer IP reach the relayed address (TURN CreatePermission, kept refreshed); idempotent. */
+  permit(address: string): void;
+  /** Releases the allocation once the connections it carries have closed. */
   close(): void;
 }
 

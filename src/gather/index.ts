@@ -1,8 +1,11 @@
 import type { StunServerAddress, TurnServerOptions } from '../agent/options.js';
 import type { TcpType } from '../candidate/types.js';
+import type { IceTcpError } from '../errors.js';
 import type { LocalAddress } from './addresses.js';
 import type { LocalEndpoint } from './endpoint.js';
 import { gatherHostCandidates } from './host.js';
+import { predictSequentialForHosts } from './predicted-hosts.js';
+import { gatherRelay } from './relay.js';
 import { gatherServerReflexive } from './server-reflexive.js';
 
 export { defaultLocalAddresses, explicitLocalAddresses, type LocalAddress } from './addresses.js';
@@ -20,6 +23,10 @@ export interface GatherOptions {
   timeoutMs: number;
   signal?: AbortSignal;
   nextId: () => string;
+  /** Largest RFC 4571 frame accepted on relayed connections. */
+  maxFrameSize?: number;
+  /** Later failures of a TURN allocation in use (refresh, permission). */
+  onError?: (error: IceTcpError) => void;
 }
 
 /** Something gathering left open that lives as long as the agent (a STUN or TURN server connection). */
@@ -37,25 +44,61 @@ export async function gatherCandidates(
 ): Promise<{ errors: Error[]; resources: GatherResource[] }> {
   const errors: Error[] = [];
   const resources: GatherResource[] = [];
+  const relay =
+    options.turnServers.length > 0
+      ? gatherRelay(
+          {
+            servers: options.turnServers,
+            timeoutMs: options.timeoutMs,
+            signal: options.signal,
+            nextId: options.nextId,
+            maxFrameSize: options.maxFrameSize ?? 65535,
+            onError: options.onError ?? (() => undefined),
+          },
+          onEndpoint,
+        )
+      : Promise.resolve({ errors: [] });
+  // forceRelay: no host sockets at all, they would only sit unused
+  if (!options.forceRelay) await gatherDirect(options, onEndpoint, errors, resources);
+  errors.push(...(await relay).errors);
+  return { errors, resources };
+}
+
+/** Host candidates, then server-reflexive ones derived from them. */
+async function gatherDirect(
+  options: GatherOptions,
+  onEndpoint: (endpoint: LocalEndpoint) => void,
+  errors: Error[],
+  resources: GatherResource[],
+): Promise<void> {
   const hostEndpoints: LocalEndpoint[] = [];
   const host = await gatherHostCandidates(options, (e) => {
     hostEndpoints.push(e);
-    if (!options.forceRelay) onEndpoint(e);
+    onEndpoint(e);
   });
   errors.push(...host.errors);
-  if (options.stunServers.length > 0 && !options.forceRelay) {
-    const srflx = await gatherServerReflexive(
-      {
-        servers: options.stunServers,
-        hostEndpoints,
-        timeoutMs: options.timeoutMs,
-        signal: options.signal,
-        nextId: options.nextId,
-      },
-      onEndpoint,
-    );
-    errors.push(...srflx.errors);
-    resources.push(...srflx.connections);
-  }
-  return { errors, resources };
+  if (options.stunServers.length === 0) return;
+  const measured = new Set<number>();
+  const unpreserved = new Set<string>();
+  const srflx = await gatherServerReflexive(
+    {
+      servers: options.stunServers,
+      hostEndpoints,
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+      nextId: options.nextId,
+    },
+    (e) => {
+      measured.add(e.candidate.port);
+      // a NAT that did not keep the S-O port may allocate in sequence: worth probing (prediction skips others)
+      if (e.kind === 'so' && e.candidate.port !== e.candidate.basePort)
+        unpreserved.add(e.candidate.baseAddress);
+      onEndpoint(e);
+    },
+  );
+  errors.push(...srflx.errors);
+  resources.push(...srflx.connections);
+  // after the srflx queries: no flow of ours may fall between measuring the NAT's step and the checks
+  const bases = hostEndpoints.filter((e) => unpreserved.has(e.candidate.baseAddress));
+  errors.push(...(await predictSequentialForHosts(options, bases, measured, onEndpoint)));
 }

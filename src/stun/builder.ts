@@ -8,7 +8,7 @@ import {
   type StunClass,
   TRANSACTION_ID_LENGTH,
 } from './constants.js';
-import { fingerprintOf, hmacSha1, type IntegrityKey, newTransactionId } from './integrity.js';
+import { fingerprintOf, hmacSha1, type IntegrityKey, writeTransactionId } from './integrity.js';
 import { reasonPhrase } from './reason-phrases.js';
 import type { TransportAddress } from './types.js';
 
@@ -65,19 +65,35 @@ export class StunMessageBuilder {
 
   private buf: Buffer;
   private pos: number;
+  /**
+   * `buf` was handed out by `build()`: the next write must go to a copy. Building in place saves an
+   * allocation and a copy per message, which is a good part of the codec's cost over the HMAC.
+   */
+  private shared = false;
 
-  constructor(method: number, cls: StunClass, transactionId: Buffer = newTransactionId()) {
+  /** Without `transactionId`, a fresh random one is drawn. */
+  constructor(method: number, cls: StunClass, transactionId?: Buffer) {
     checkUint('method', method, 0xfff);
     checkUint('class', cls, 3);
-    if (!Buffer.isBuffer(transactionId) || transactionId.length !== TRANSACTION_ID_LENGTH) {
+    if (
+      transactionId !== undefined &&
+      (!Buffer.isBuffer(transactionId) || transactionId.length !== TRANSACTION_ID_LENGTH)
+    ) {
       throw new InvalidArgumentError('transaction id must be a 12-byte Buffer');
     }
-    this.transactionId = transactionId;
-    this.buf = Buffer.allocUnsafe(INITIAL_CAPACITY);
-    this.buf.writeUInt16BE(encodeMessageType(method, cls), 0);
-    this.buf.writeUInt16BE(0, 2);
-    this.buf.writeUInt32BE(MAGIC_COOKIE, 4);
-    for (let i = 0; i < TRANSACTION_ID_LENGTH; i++) this.buf[8 + i] = transactionId[i] ?? 0;
+    const buf = Buffer.allocUnsafe(INITIAL_CAPACITY);
+    buf.writeUInt16BE(encodeMessageType(method, cls), 0);
+    buf.writeUInt16BE(0, 2);
+    buf.writeUInt32BE(MAGIC_COOKIE, 4);
+    if (transactionId === undefined) {
+      writeTransactionId(buf, 8);
+      // A view, not a copy: bytes 8..20 are never written again, in this buffer or any that replaces it.
+      this.transactionId = buf.subarray(8, STUN_HEADER_LENGTH);
+    } else {
+      for (let i = 0; i < TRANSACTION_ID_LENGTH; i++) buf[8 + i] = transactionId[i] ?? 0;
+      this.transactionId = transactionId;
+    }
+    this.buf = buf;
     this.pos = STUN_HEADER_LENGTH;
   }
 
@@ -221,16 +237,24 @@ export class StunMessageBuilder {
     if (total - STUN_HEADER_LENGTH > MAX_ATTRIBUTES_LENGTH) {
       throw new InvalidArgumentError(`message of ${total} bytes exceeds the STUN maximum`);
     }
-    const out = Buffer.allocUnsafe(total);
-    this.buf.copy(out, 0, 0, this.pos);
-    if (padding !== 0) fillPadding(out, this.pos, padding);
+    let out: Buffer;
+    if (padding === 0) {
+      this.makeWritable(total);
+      out = this.buf;
+      this.shared = true;
+    } else {
+      // Padding changes bytes the builder keeps, so this rare case gets its own copy.
+      out = Buffer.allocUnsafe(total);
+      this.buf.copy(out, 0, 0, this.pos);
+      fillPadding(out, this.pos, padding);
+    }
     let p = this.pos;
     if (integrityKey !== undefined) {
       out.writeUInt16BE(p + INTEGRITY_ATTRIBUTE_LENGTH - STUN_HEADER_LENGTH, 2);
       const mac = hmacSha1(integrityKey, out.subarray(0, p));
       out.writeUInt16BE(StunAttr.MessageIntegrity, p);
       out.writeUInt16BE(mac.length, p + 2);
-      mac.copy(out, p + 4);
+      out.set(mac, p + 4);
       p += INTEGRITY_ATTRIBUTE_LENGTH;
     }
     if (fingerprint) {
@@ -242,7 +266,16 @@ export class StunMessageBuilder {
       p += FINGERPRINT_ATTRIBUTE_LENGTH;
     }
     out.writeUInt16BE(p - STUN_HEADER_LENGTH, 2);
-    return out;
+    return out.length === total ? out : out.subarray(0, total);
+  }
+
+  /** Makes `buf` hold at least `capacity` bytes and be the builder's own (not handed out by `build()`). */
+  private makeWritable(capacity: number): void {
+    if (!this.shared && capacity <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(capacity, this.shared ? this.buf.length : this.buf.length * 2));
+    this.buf.copy(grown, 0, 0, this.pos);
+    this.buf = grown;
+    this.shared = false;
   }
 
   /** Writes an attribute header and zero padding, and returns where the value goes. */
@@ -252,11 +285,7 @@ export class StunMessageBuilder {
     if (length > 0xffff || next - STUN_HEADER_LENGTH > MAX_ATTRIBUTES_LENGTH) {
       throw new InvalidArgumentError(`attribute 0x${type.toString(16)} of ${length} bytes does not fit`);
     }
-    if (next > this.buf.length) {
-      const grown = Buffer.allocUnsafe(Math.max(next, this.buf.length * 2));
-      this.buf.copy(grown, 0, 0, this.pos);
-      this.buf = grown;
-    }
+    this.makeWritable(next);
     const at = this.pos + 4;
     this.buf.writeUInt16BE(type, this.pos);
     this.buf.writeUInt16BE(length, this.pos + 2);

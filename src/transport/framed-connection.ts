@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import { ClosedError, IceTcpError, InvalidArgumentError } from '../errors.js';
-import { frameHeader, Rfc4571Deframer } from '../framing/index.js';
+import { type FrameSink, frameHeader, Rfc4571Deframer } from '../framing/index.js';
 import { discardSocket, toSocketError } from './socket-errors.js';
 
 const log = createDebug('ice-tcp:transport');
@@ -20,11 +20,15 @@ const CLOSE_LINGER_MS = 5000;
 export interface FramedConnectionOptions {
   /** Largest frame accepted from the peer; a larger announced length resets the connection. Default 65535. */
   maxFrameSize?: number;
+  /** The peer as ICE sees it, when the socket's own remote end is not the peer (a TURN data connection). */
+  peer?: { address: string; port: number };
 }
 
 /** Events of a {@link FramedConnection}. */
 export type FramedConnectionEvents = {
   frame: [Buffer];
+  /** After {@link FramedConnection.streamFrames}: a piece of the payload of a frame passed through unassembled. */
+  bytes: [Buffer];
   drain: [];
   close: [hadError: boolean];
   error: [IceTcpError];
@@ -45,7 +49,10 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
 
   readonly #deframer: Rfc4571Deframer;
   // Frames already cut from the stream while paused: one TCP chunk can hold many frames.
-  #queued: Buffer[] = [];
+  readonly #queued: Buffer[] = [];
+  /** Which of `#queued` are pieces of passed-through frames rather than whole frames. */
+  readonly #queuedPieces = new Set<Buffer>();
+  #sink: FrameSink | undefined;
   #paused = false;
   #closing = false;
   #gone = false;
@@ -58,8 +65,8 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     this.socket = socket;
     this.localAddress = socket.localAddress ?? '';
     this.localPort = socket.localPort ?? 0;
-    this.remoteAddress = socket.remoteAddress ?? '';
-    this.remotePort = socket.remotePort ?? 0;
+    this.remoteAddress = options.peer?.address ?? socket.remoteAddress ?? '';
+    this.remotePort = options.peer?.port ?? socket.remotePort ?? 0;
     this.#deframer = new Rfc4571Deframer({ maxFrameSize });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -96,9 +103,56 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     // Corked writes leave as one writev: no copy of a large payload, and still one segment train.
     this.socket.cork();
     this.socket.write(header);
-    const belowHighWaterMark = this.socket.write(payload);
+    this.socket.write(payload);
     this.socket.uncork();
-    return belowHighWaterMark;
+    return this.#belowHighWaterMark();
+  }
+
+  /**
+   * Sends `bytes` as consecutive frames of up to 65535 bytes, corked so that they leave in one writev
+   * (no copy of the payload, one system call rather than one per frame). Returns as {@link sendFrame}.
+   */
+  sendFrames(bytes: Buffer): boolean {
+    if (bytes.length <= MAX_RFC4571_PAYLOAD) return this.sendFrame(bytes);
+    if (this.closed || !this.socket.writable) throw new ClosedError('framed connection is closed');
+    this.socket.cork();
+    try {
+      for (let offset = 0; offset < bytes.length; offset += MAX_RFC4571_PAYLOAD) {
+        this.sendFrame(bytes.subarray(offset, offset + MAX_RFC4571_PAYLOAD));
+      }
+    } finally {
+      this.socket.uncork();
+    }
+    return this.#belowHighWaterMark();
+  }
+
+  /**
+   * Backpressure after a corked write, judged once it is flushed: while corked, write() counts every
+   * buffered byte and says false past 16 KiB even when uncork() then hands all of it to the kernel at
+   * once, which would make the sender wait for a 'drain' after every large write for nothing.
+   */
+  #belowHighWaterMark(): boolean {
+    return this.socket.writableLength < this.socket.writableHighWaterMark;
+  }
+
+  /**
+   * From now on, frames for which `passThrough(firstByte, length)` is true come as 'bytes' events, in pieces
+   * as they arrive, instead of whole as 'frame': a byte stream needs no frame boundaries, and reassembling
+   * the frames that straddle socket reads (nearly all large ones) would copy nearly every byte once more.
+   */
+  streamFrames(passThrough: (firstByte: number, length: number) => boolean): void {
+    const queued = this.#queued;
+    const pieces = this.#queuedPieces;
+    this.#sink = {
+      frame: (frame) => {
+        queued.push(frame);
+      },
+      bytes: (piece) => {
+        pieces.add(piece);
+        queued.push(piece);
+      },
+      streams: passThrough,
+    };
   }
 
   /** Stops 'frame' events and reading from the socket, so TCP flow control pushes back on the peer. */
@@ -130,28 +184,30 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
   reset(): void {
     if (this.#gone) return;
     this.#closing = true;
-    this.#queued = [];
+    this.#queued.length = 0;
+    this.#queuedPieces.clear();
     discardSocket(this.socket);
   }
 
   #onData(chunk: Buffer): void {
     if (this.socket.destroyed) return;
-    let frames: Buffer[];
     try {
-      frames = this.#deframer.push(chunk);
+      if (this.#sink !== undefined) this.#deframer.pushTo(chunk, this.#sink);
+      else for (const frame of this.#deframer.push(chunk)) this.#queued.push(frame);
     } catch (error) {
       this.#fail(error);
       return;
     }
-    for (const frame of frames) this.#queued.push(frame);
     this.#deliverQueued();
   }
 
   #deliverQueued(): void {
     // A 'frame' listener may call pause(): re-check before every frame.
     while (!this.#paused && this.#queued.length > 0) {
-      const frame = this.#queued.shift();
-      if (frame !== undefined) this.emit('frame', frame);
+      const item = this.#queued.shift();
+      if (item === undefined) continue;
+      if (this.#queuedPieces.size > 0 && this.#queuedPieces.delete(item)) this.emit('bytes', item);
+      else this.emit('frame', item);
     }
     if (this.#paused && this.#queued.length > 0) this.socket.pause();
   }
@@ -187,7 +243,8 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
   #onClose(hadError: boolean): void {
     if (this.#queued.length > 0)
       log('dropping %d frames queued while paused: connection closed', this.#queued.length);
-    this.#queued = [];
+    this.#queued.length = 0;
+    this.#queuedPieces.clear();
     this.#gone = true;
     this.emit('close', hadError || this.#failed);
   }

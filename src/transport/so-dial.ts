@@ -12,6 +12,12 @@ const log = createDebug('ice-tcp:transport');
  */
 const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EADDRINUSE', 'EADDRNOTAVAIL', 'ETIMEDOUT']);
 
+/** Refusals by the peer (or its NAT) that an immediate new SYN may get past; local errors wait. */
+const FAST_RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET']);
+
+/** Default of {@link SoDialOptions.fastRetries}: ~0.3 s of re-SYNs at ~0 RTT (one per RTT elsewhere). */
+export const DEFAULT_FAST_RETRIES = 2000;
+
 /** Brackets every outgoing bind of the port (see PortListenerGate). */
 export interface BindGate {
   beforeBind(): Promise<void>;
@@ -31,8 +37,15 @@ export interface SoDialOptions {
   remoteAddress: string;
   remotePort: number;
   timeoutMs: number;
-  /** Pause after ECONNREFUSED before the next SYN from the same port. Default 20. */
+  /** Pause after ECONNREFUSED before the next SYN from the same port, once the fast retries are used up. Default 20. */
   retryDelayMs?: number;
+  /**
+   * Refusals answered with a new SYN at once (no timer) before `retryDelayMs` applies. Between two NATs that
+   * answer unsolicited SYNs with RST, the SYNs must cross on the wire within one RTT (DESIGN.md, RST
+   * ping-pong): the faster both sides re-SYN, the sooner that happens. Bounded, so that a peer that never
+   * dials is not flooded. Default 2000.
+   */
+  fastRetries?: number;
   /** While unanswered, replace the SYN_SENT socket by a fresh one from the same port this often. Default 100. */
   resynIntervalMs?: number;
   signal?: AbortSignal;
@@ -79,6 +92,9 @@ export class SoDial {
 
   /** Ends the dial with an inbound connection from the remote (the peer's SYN found our listener first). */
   takeInbound(socket: net.Socket): void {
+    // until the loop wraps it, a RST on it would be an unhandled 'error'; a FramedConnection copes with a
+    // socket that died in between
+    socket.on('error', ignoreUntilWrapped);
     this.#settle({ kind: 'inbound', socket });
   }
 
@@ -113,6 +129,8 @@ export class SoDial {
   async #loop(): Promise<FramedConnection> {
     const { address, port, gate } = this.#context;
     const retryDelayMs = this.#options.retryDelayMs ?? 20;
+    const fastRetries = this.#options.fastRetries ?? DEFAULT_FAST_RETRIES;
+    let refusals = 0;
     const resynIntervalMs = this.#options.resynIntervalMs ?? 100;
     const started = performance.now();
     // The code to report if time runs out now: none while a SYN is unanswered, else the last refusal's.
@@ -151,14 +169,19 @@ export class SoDial {
         return new FramedConnection(socket, { maxFrameSize: this.#context.maxFrameSize });
       }
       discardSocket(socket);
-      if (outcome.kind === 'resyn') continue;
-      if (outcome.kind !== 'error') return this.#onStop(outcome, 'ETIMEDOUT');
+      if (outcome.kind === 'resyn') {
+        pendingCode = 'ETIMEDOUT';
+        continue;
+      }
+      if (outcome.kind !== 'error') return this.#onStop(outcome, pendingCode);
       const code = syscallCodeOf(outcome.error);
       if (code === undefined || !RETRYABLE.has(code)) throw toSocketError(outcome.error, this.#label());
       pendingCode = code;
-      const stop = await Promise.race([this.#stopped, delay(retryDelayMs)]);
+      const fast = FAST_RETRYABLE.has(code) && ++refusals <= fastRetries;
+      const stop = await Promise.race([this.#stopped, fast ? nextTurn() : delay(retryDelayMs)]);
+      // pendingCode stays the refusal's until a SYN goes unanswered: with immediate retries a SYN is nearly
+      // always in flight when time runs out, and "refused" is what the peer last said
       if (stop !== undefined) return this.#onStop(stop, pendingCode);
-      pendingCode = 'ETIMEDOUT';
     }
   }
 
@@ -203,6 +226,13 @@ export class SoDial {
     return `S-O dial ${this.#context.address}:${this.#context.port} -> ${this.remoteAddress}:${this.remotePort}`;
   }
 }
+
+/** After the I/O callbacks pending now, not after a timer tick (setTimeout(0) costs ~1 ms). */
+function nextTurn(): Promise<undefined> {
+  return new Promise((resolve) => setImmediate(() => resolve(undefined)));
+}
+
+function ignoreUntilWrapped(): void {}
 
 function delay(ms: number): Promise<undefined> {
   return new Promise((resolve) => setTimeout(() => resolve(undefined), ms));

@@ -1,0 +1,25 @@
+/**
+ * `npm run nat-matrix`: runs every cell of the NAT matrix (test/nat/cells.ts) in the lab and prints the table.
+ * Needs root, iproute2 and nftables. Exit code 1 when an asserted cell does not match its expectation.
+ */
+import { MATRIX_CELLS } from '../test/nat/cells.js';
+import { formatMatrix, verdict } from '../test/nat/matrix-table.js';
+import { type CellResult, runCell } from '../test/nat/run-cell.js';
+import { missingForNetns } from '../test/support/require.js';
+
+const missing = missingForNetns(['nft', 'sysctl']);
+if (missing.length > 0) {
+  console.error(`nat-matrix needs ${missing.join(', ')} (run as root on Debian with iproute2 and nftables)`);
+  process.exit(2);
+}
+const results: CellResult[] = [];
+const started = performance.now();
+for (const cell of MATRIX_CELLS) {
+  process.stderr.write(`${cell.name} ... `);
+  const r = await runCell(cell, { timeoutS: 10 });
+  results.push(r);
+  process.stderr.write(`${r.outcome}\n`);
+}
+console.log(formatMatrix(results));
+console.log(`\n${results.length} cells in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+process.exit(results.some((r) => verdict(r) === 'MISMATCH') ? 1 : 0);

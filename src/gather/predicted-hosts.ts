@@ -1,0 +1,62 @@
+import { isIPv6 } from 'node:net';
+import { GatherError } from '../errors.js';
+import type { LocalEndpoint } from './endpoint.js';
+import { gatherSequentialPredicted } from './predicted-sequential.js';
+
+/** The part of the gather options sequential prediction uses. */
+export interface PredictionContext {
+  stunServers: readonly { host: string; port: number }[];
+  portRange?: { min: number; max: number };
+  timeoutMs: number;
+  signal?: AbortSignal;
+  nextId: () => string;
+}
+
+/**
+ * Runs sequential port prediction once per local address that has an S-O host candidate among `hostEndpoints`
+ * (the caller passes those whose NAT did not preserve the port), against the first STUN server of the
+ * address's family. Failures are returned: prediction is an extra, never a reason to fail.
+ */
+export async function predictSequentialForHosts(
+  context: PredictionContext,
+  hostEndpoints: readonly LocalEndpoint[],
+  measuredPorts: ReadonlySet<number>,
+  onEndpoint: (endpoint: LocalEndpoint) => void,
+): Promise<Error[]> {
+  const errors: Error[] = [];
+  const bases = hostEndpoints.filter((e) => e.kind === 'so' && e.candidate.type === 'host');
+  await Promise.all(
+    bases.map(async (e) => {
+      const base = e.candidate;
+      const server = context.stunServers.find(
+        (s) => !/^[\d.:]+$/.test(s.host) || isIPv6(s.host) === isIPv6(base.baseAddress),
+      );
+      if (!server) return;
+      try {
+        await gatherSequentialPredicted(
+          {
+            server,
+            baseAddress: base.baseAddress,
+            otherPreference: (base.priority >> 8) & 0x1fff,
+            measuredPorts,
+            portRange: context.portRange,
+            timeoutMs: context.timeoutMs,
+            signal: context.signal,
+            nextId: context.nextId,
+          },
+          onEndpoint,
+        );
+      } catch (err) {
+        errors.push(
+          new GatherError(
+            `port prediction via ${server.host}:${server.port} failed: ${(err as Error).message}`,
+            {
+              cause: err,
+            },
+          ),
+        );
+      }
+    }),
+  );
+  return errors;
+}

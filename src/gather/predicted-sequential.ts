@@ -1,0 +1,105 @@
+import createDebug from 'debug';
+import { computeFoundation } from '../candidate/foundation.js';
+import { PREDICTED_EXTENSION } from '../candidate/predicted.js';
+import { candidatePriority } from '../candidate/priority.js';
+import type { LocalCandidate } from '../checklist/index.js';
+import type { TransportAddress } from '../stun/index.js';
+import { SimultaneousOpenPort } from '../transport/index.js';
+import type { LocalEndpoint } from './endpoint.js';
+import { classifyAllocation, type NatObservation, predictPorts } from './nat-behaviour.js';
+import { queryMapping } from './server-reflexive.js';
+
+const log = createDebug('ice-tcp:gather');
+
+/** Predicted ports advertised per address: the agent's own first check flows may take a few of them first. */
+export const SEQUENTIAL_WINDOW = 8;
+/** Connections from fresh ports used to measure the step (classifyAllocation needs at least 3). */
+export const SEQUENTIAL_PROBES = 3;
+
+/** What sequential prediction needs. */
+export interface SequentialPredictionOptions {
+  server: { host: string; port: number };
+  /** The local IP the probes and the predicted candidates' ports use. */
+  baseAddress: string;
+  /** other-preference of the address's host candidates (one per interface, RFC 6544 §4.2). */
+  otherPreference: number;
+  /** External ports already advertised as measured srflx candidates: a prediction never shadows one. */
+  measuredPorts: ReadonlySet<number>;
+  portRange?: { min: number; max: number };
+  timeoutMs: number;
+  signal?: AbortSignal;
+  nextId: () => string;
+  window?: number;
+  probes?: number;
+}
+
+/**
+ * Predicted S-O candidates for a NAT that allocates external ports in sequence (draft-ford-midcom-p2p §3.4
+ * applied to TCP). A few connections from fresh local ports to the STUN server measure the step; the next
+ * `window` external ports are advertised as `typ srflx tcptype so` with `x-ice-tcp-predicted sequential`,
+ * each on its own S-O port that has not sent anything yet, so its first check flow takes the next port the
+ * NAT hands out. Which local port gets which predicted port does not matter: the peer dials every predicted
+ * port and the one that meets a real flow of ours gets in. Returns nothing for a non-sequential NAT.
+ */
+export async function gatherSequentialPredicted(
+  options: SequentialPredictionOptions,
+  onEndpoint: (endpoint: LocalEndpoint) => void,
+): Promise<void> {
+  const observations: NatObservation[] = [];
+  let last: TransportAddress | undefined;
+  for (let i = 0; i < (options.probes ?? SEQUENTIAL_PROBES); i++) {
+    const r = await queryMapping({
+      server: options.server,
+      localAddress: options.baseAddress,
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+    });
+    observations.push({ localPort: r.connection.local.port, server: options.server, mapped: r.mapped });
+    last = r.mapped;
+    // RST: a graceful close would cost the NAT nothing, but leaves TIME_WAIT on our side for every probe
+    r.connection.reset();
+  }
+  const allocation = classifyAllocation(observations);
+  log('allocation via %s:%d: %o', options.server.host, options.server.port, allocation);
+  if (allocation.kind !== 'sequential' || !last) return;
+  const ports = predictPorts(allocation, last, options.window ?? SEQUENTIAL_WINDOW).filter(
+    (p) => !options.measuredPorts.has(p),
+  );
+  const soPorts = await Promise.all(
+    ports.map(() =>
+      SimultaneousOpenPort.open({ address: options.baseAddress, portRange: options.portRange }),
+    ),
+  );
+  ports.forEach((external, i) => {
+    const port = soPorts[i] as SimultaneousOpenPort;
+    const candidate: LocalCandidate = {
+      id: options.nextId(),
+      // one foundation per predicted port: a shared one would freeze all but one of them (RFC 8445 §6.1.2.6),
+      // and the window only works when the peer dials every predicted port at once
+      foundation: computeFoundation({
+        type: 'srflx',
+        baseAddress: options.baseAddress,
+        serverAddress: `${options.server.host}#sequential${external}`,
+        tcpType: 'so',
+      }),
+      component: 1,
+      transport: 'TCP',
+      priority: candidatePriority({
+        type: 'srflx',
+        tcpType: 'so',
+        predicted: true,
+        otherPreference: options.otherPreference,
+      }),
+      address: last.address,
+      port: external,
+      type: 'srflx',
+      tcpType: 'so',
+      relatedAddress: options.baseAddress,
+      relatedPort: port.port,
+      extensions: [[PREDICTED_EXTENSION, 'sequential']],
+      baseAddress: options.baseAddress,
+      basePort: port.port,
+    };
+    onEndpoint({ kind: 'so', candidate, port });
+  });
+}

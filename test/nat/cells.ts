@@ -1,0 +1,110 @@
+/**
+ * The NAT matrix: which pairs of NATs ice-tcp gets through without a relay, shared by test/nat/matrix.test.ts
+ * and `npm run nat-matrix` (scripts/nat-matrix.ts) so the table and the assertions never drift apart.
+ */
+import type { LabOptions, NatFiltering, NatMapping } from '../support/lab.js';
+
+/** What a cell must end in: a direct connection, or a clean failure (no relay configured). */
+export type CellExpectation = 'direct' | 'fail';
+
+/** One cell of the matrix. */
+export interface MatrixCell {
+  /** Short name, e.g. `preserve+drop <-> preserve+rst` (hostA's side first). */
+  readonly name: string;
+  readonly lab: LabOptions;
+  readonly expect: CellExpectation;
+  /**
+   * What the selected pairs must look like, matched against `a=<local>/<remote>; b=<local>/<remote>` (each
+   * endpoint `type tcptype[ predicted=kind]`, hostA's view then hostB's). Undefined: any direct pair.
+   */
+  readonly via?: RegExp;
+  /** False for a cell that is run and printed but not asserted (see `why`). */
+  readonly asserted: boolean;
+  /** Why a cell is not asserted. */
+  readonly why?: string;
+}
+
+/** Both sides on S-O, each reaching the other's server-reflexive candidate: the hole punch. */
+const SO_TO_SRFLX = /^a=\w+ so\/srflx so[^;]*; b=\w+ so\/srflx so/;
+/** hostB reached one of hostA's sequentially predicted candidates. */
+const TO_PREDICTED_A = /^a=\w+ so\/srflx so[^;]*; b=\w+ so\/srflx so predicted=sequential$/;
+/** Both on their LAN addresses. */
+const HOST_TO_HOST = /^a=host \w+\/host \w+;/;
+
+const nat = (mapping: NatMapping, filtering: NatFiltering = 'drop') => ({ mapping, filtering });
+
+/** Every cell, in the order the table prints them. */
+export const MATRIX_CELLS: readonly MatrixCell[] = [
+  {
+    name: 'preserve+drop <-> preserve+drop',
+    lab: { a: nat('preserve'), b: nat('preserve') },
+    expect: 'direct',
+    via: SO_TO_SRFLX,
+    asserted: true,
+  },
+  {
+    name: 'preserve+drop <-> preserve+rst',
+    lab: { a: nat('preserve'), b: nat('preserve', 'rst') },
+    expect: 'direct',
+    via: SO_TO_SRFLX,
+    asserted: true,
+  },
+  {
+    name: 'preserve+rst <-> preserve+rst',
+    lab: { a: nat('preserve', 'rst'), b: nat('preserve', 'rst') },
+    expect: 'direct',
+    via: SO_TO_SRFLX,
+    asserted: true,
+  },
+  {
+    name: 'preserve+drop <-> public',
+    lab: { a: nat('preserve'), b: 'public' },
+    expect: 'direct',
+    asserted: true,
+  },
+  {
+    name: 'random+rst <-> public',
+    lab: { a: nat('random', 'rst'), b: 'public' },
+    expect: 'direct',
+    asserted: true,
+  },
+  {
+    name: 'same NAT (preserve+drop)',
+    lab: { a: nat('preserve'), sameNat: true },
+    expect: 'direct',
+    via: HOST_TO_HOST,
+    asserted: true,
+  },
+  {
+    name: 'sequential+drop <-> preserve+drop',
+    lab: { a: nat('sequential'), b: nat('preserve') },
+    expect: 'direct',
+    via: TO_PREDICTED_A,
+    asserted: true,
+  },
+  {
+    name: 'sequential+drop <-> sequential+drop',
+    lab: { a: nat('sequential'), b: nat('sequential') },
+    expect: 'direct',
+    asserted: false,
+    why: 'not achieved: every flow either side opens takes the next NAT port, and both sides dial every predicted port of the other, so the two guesses meet only by chance',
+  },
+  {
+    name: 'random+drop <-> preserve+drop',
+    lab: { a: nat('random'), b: nat('preserve') },
+    expect: 'fail',
+    asserted: true,
+  },
+  {
+    name: 'random+rst <-> random+rst',
+    lab: { a: nat('random', 'rst'), b: nat('random', 'rst') },
+    expect: 'fail',
+    asserted: true,
+  },
+  {
+    name: 'random+drop <-> sequential+drop',
+    lab: { a: nat('random'), b: nat('sequential') },
+    expect: 'fail',
+    asserted: true,
+  },
+];

@@ -1,0 +1,43 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { missingForNetns, requireOrSkip } from '../support/require.js';
+import { MATRIX_CELLS } from './cells.js';
+import { formatMatrix, verdict } from './matrix-table.js';
+import { type CellResult, runCell } from './run-cell.js';
+
+const ok = requireOrSkip('NAT matrix (test/nat/matrix.test.ts)', missingForNetns(['nft', 'sysctl']));
+
+/** `connect --timeout`: a failing cell must end within it plus MARGIN_MS. */
+const TIMEOUT_S = 10;
+const MARGIN_MS = 5000;
+
+describe.skipIf(!ok)('NAT matrix: two agent processes behind lab NATs, a STUN server, no relay', () => {
+  const results: CellResult[] = [];
+  afterAll(() => {
+    if (results.length > 0) console.info(`\n${formatMatrix(results)}\n`);
+  });
+
+  for (const cell of MATRIX_CELLS) {
+    it(cell.name, async () => {
+      const r = await runCell(cell, { timeoutS: TIMEOUT_S });
+      results.push(r);
+      const seen = `${r.outcome} a=${r.pairA ?? '-'} b=${r.pairB ?? '-'} ${r.errorCodes.join(',')}\n${r.detail ?? ''}`;
+      if (!cell.asserted) {
+        console.info(
+          `${cell.name}: ${r.outcome === 'direct' ? 'connected (not asserted)' : 'not achieved'}: ${cell.why}`,
+        );
+        return;
+      }
+      if (cell.expect === 'direct') {
+        expect(r.outcome, seen).toBe('direct');
+        expect(r.exitCodes).toEqual([0, 0]);
+      } else {
+        // a clean failure: both report ERR_ICE_FAILED or ERR_ICE_TIMEOUT, exit non-zero, no hang
+        expect(r.outcome, seen).toBe('failed');
+        for (const code of r.exitCodes) expect(code).not.toBe(0);
+        expect(r.exitCodes).not.toContain(null);
+        expect(r.wallMs).toBeLessThan(TIMEOUT_S * 1000 + MARGIN_MS);
+      }
+      expect(verdict(r), seen).toBe('ok');
+    }, 60_000);
+  }
+});

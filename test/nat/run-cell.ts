@@ -1,0 +1,147 @@
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { createLab } from '../support/lab.js';
+import { cliCommand, exchangeLines, type LinePeer, ROOT } from '../support/line-peer.js';
+import type { MatrixCell } from './cells.js';
+import { cliInNamespace, type ReportedEndpoint } from './cli-in-netns.js';
+
+/** The STUN server port in the lab's server host. */
+export const STUN_PORT = 3478;
+/** The RFC 5780 alternate port (its OTHER-ADDRESS), so natcheck learns mapping behaviour from one server. */
+export const STUN_ALT_PORT = 3479;
+
+/** Options of {@link runCell}. */
+export interface RunCellOptions {
+  /** `connect --timeout` in seconds. */
+  timeoutS: number;
+  /** Bytes each side sends (and expects) after connecting. */
+  bytes?: number;
+}
+
+/** What one cell did. */
+export interface CellResult {
+  cell: MatrixCell;
+  outcome: 'direct' | 'failed' | 'broken';
+  /** The selected pair from hostA's view, `local/remote`, e.g. `host so/srflx so`. */
+  pairA?: string;
+  /** The same from hostB's view (it shows hostA's predicted candidate when that is what hostB reached). */
+  pairB?: string;
+  /** Time to connected as reported by hostA's CLI (from the peer's lines to `connected`), ms. */
+  connectedMs?: number;
+  /** Error codes the two CLIs reported. */
+  errorCodes: string[];
+  exitCodes: Array<number | null>;
+  /** Wall time from handing over the lines to both processes' exit, ms. */
+  wallMs: number;
+  detail?: string;
+}
+
+/** `type tcptype[ predicted=kind]` of one reported endpoint. */
+function describeEndpoint(value: unknown): string {
+  const e = value as ReportedEndpoint & { predicted?: string };
+  return `${e.type} ${e.tcptype}${e.predicted ? ` predicted=${e.predicted}` : ''}`;
+}
+
+/** The text a cell's `via` pattern is matched against: `a=<pairA>; b=<pairB>`. */
+export function pairsText(result: CellResult): string {
+  return `a=${result.pairA ?? '-'}; b=${result.pairB ?? '-'}`;
+}
+
+/** Starts `ice-tcp stun-server` on the lab's server host and waits until it listens. */
+export async function startStunServer(lab: Awaited<ReturnType<typeof createLab>>): Promise<void> {
+  const [node, argv] = cliCommand([
+    'stun-server',
+    '--host',
+    lab.server.address,
+    '--port',
+    String(STUN_PORT),
+    '--alt-port',
+    String(STUN_ALT_PORT),
+    '--json',
+  ]);
+  const stun = lab.spawn('server', node, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    stun.once('exit', (code) => reject(new Error(`stun-server exited (${code})`)));
+    createInterface({ input: stun.stdout! }).on('line', (line) => {
+      if (line.includes('"listening"')) resolve();
+    });
+  });
+}
+
+/** Builds the cell's lab, a STUN server and two `ice-tcp connect` processes, and reports what happened. */
+export async function runCell(cell: MatrixCell, options: RunCellOptions): Promise<CellResult> {
+  const lab = await createLab(cell.lab);
+  const peers: LinePeer[] = [];
+  try {
+    await startStunServer(lab);
+    const bytes = String(options.bytes ?? 64 * 1024);
+    const common = ['--stun', `${lab.server.address}:${STUN_PORT}`, '--timeout', String(options.timeoutS)];
+    common.push('--send-bytes', bytes, '--expect-bytes', bytes);
+    const { hostA, hostB } = lab.hosts;
+    const a = cliInNamespace(hostA.namespace, [
+      'connect',
+      '--controlling',
+      '--bind',
+      hostA.address,
+      ...common,
+    ]);
+    const b = cliInNamespace(hostB.namespace, [
+      'connect',
+      '--controlled',
+      '--bind',
+      hostB.address,
+      ...common,
+    ]);
+    peers.push(a, b);
+    await exchangeLines(a, b);
+    const started = performance.now();
+    const limitMs = options.timeoutS * 1000 + 15_000;
+    const outcomes = await Promise.all(
+      [a, b].map((p) =>
+        p.waitFor('done', limitMs).then(
+          () => undefined,
+          (err: Error) => err.message,
+        ),
+      ),
+    );
+    const exitCodes = await Promise.all(
+      [a, b].map((p) =>
+        Promise.race([p.exited(), new Promise<null>((r) => setTimeout(() => r(null), 5000))]),
+      ),
+    );
+    const wallMs = performance.now() - started;
+    const [connectedA, connectedB] = await Promise.all(
+      [a, b].map((p) => p.waitFor('connected', 1).catch(() => undefined)),
+    );
+    const errorCodes = outcomes
+      .map((o) => /"code":"([A-Z_]+)"/.exec(o ?? '')?.[1])
+      .filter((c): c is string => c !== undefined);
+    const pair = (e: Record<string, unknown> | undefined) =>
+      e ? `${describeEndpoint(e.local)}/${describeEndpoint(e.remote)}` : undefined;
+    if (outcomes.every((o) => o === undefined) && connectedA) {
+      return {
+        cell,
+        outcome: 'direct',
+        pairA: pair(connectedA),
+        pairB: pair(connectedB),
+        connectedMs: Number(connectedA.elapsedMs),
+        errorCodes,
+        exitCodes,
+        wallMs,
+      };
+    }
+    const clean =
+      errorCodes.length === 2 && errorCodes.every((c) => c === 'ERR_ICE_FAILED' || c === 'ERR_ICE_TIMEOUT');
+    return {
+      cell,
+      outcome: clean ? 'failed' : 'broken',
+      errorCodes,
+      exitCodes,
+      wallMs,
+      detail: outcomes.filter((o) => o !== undefined).join('\n'),
+    };
+  } finally {
+    for (const p of peers) p.kill();
+    await lab.destroy();
+  }
+}
