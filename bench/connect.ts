@@ -2,7 +2,7 @@
  * Time to connect: two IceAgents on 127.0.0.1 in one process, both gathered, then the clock runs from the
  * moment the remote parameters and candidates are set until `connect()` has resolved on both sides.
  * Gathering is outside the timed region: it is bounded by binding listeners, not by ICE.
- * Run: npx tsx bench/connect.ts [--runs 20] [--tcp-types active,passive,so]
+ * Run: npx tsx bench/connect.ts [--runs 20] [--tcp-types active,passive,so] [--pacing Ta-ms]
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Candidate, IceAgent, type IceAgentOptions, type TcpType } from '../src/index.js';
@@ -23,6 +23,9 @@ function tcpTypesOption(): TcpType[] | undefined {
 const runs = numberOption('runs', 20);
 const warmups = numberOption('warmups', 3);
 const tcpTypes = tcpTypesOption();
+/** Ta override, to see how much of the time is pacing; unset: the agent's default. */
+const pacingIndex = process.argv.indexOf('--pacing');
+const checkPacingMs = pacingIndex >= 0 ? numberOption('pacing', 5) : undefined;
 
 interface Sample {
   /** Until both agents' connect() resolved. */
@@ -42,7 +45,11 @@ async function gathered(agent: IceAgent): Promise<Candidate[]> {
 }
 
 async function once(): Promise<Sample> {
-  const base: IceAgentOptions = { addresses: ['127.0.0.1'], ...(tcpTypes ? { tcpTypes } : {}) };
+  const base: IceAgentOptions = {
+    addresses: ['127.0.0.1'],
+    ...(tcpTypes ? { tcpTypes } : {}),
+    ...(checkPacingMs !== undefined ? { checkPacingMs } : {}),
+  };
   const alice = new IceAgent({ ...base, role: 'controlling' });
   const bob = new IceAgent({ ...base, role: 'controlled' });
   try {
@@ -113,6 +120,7 @@ console.log(
       node: process.version,
       runs,
       tcpTypes: tcpTypes ?? ['active', 'passive', 'so'],
+      checkPacingMs: checkPacingMs ?? 'default',
       ms: {
         both,
         controlling: summary(samples.map((s) => s.controlling)),

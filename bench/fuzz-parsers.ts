@@ -1,6 +1,7 @@
 /**
  * Fuzzes every parser that reads bytes from the network: the STUN decoder (and every attribute getter),
- * the RFC 4571 deframer and the STUN-over-TCP splitter. Each gets random and mutated inputs from a seeded
+ * the RFC 4571 deframer (whole frames, and the pass-through path of stream mode) and the STUN-over-TCP
+ * splitter. Each gets random and mutated inputs from a seeded
  * PRNG; a parser may accept an input or throw an IceTcpError with a code, anything else is a bug.
  * Run: npx tsx bench/fuzz-parsers.ts [--inputs 1000000] [--seed N]
  * Exits 1 when any parser threw something other than a typed error or broke one of its invariants.
@@ -99,7 +100,9 @@ class Prng {
 const rng = new Prng(seed);
 
 /** Lengths near the edges parsers get wrong: zero, off-by-one around words and limits, the 16-bit maximum. */
-const EDGE_LENGTHS = [0, 1, 2, 3, 4, 5, 7, 8, 12, 16, 19, 20, 21, 24, 32, 0x7fff, 0x8000, 0xfffc, 0xfffd, 0xffff];
+const EDGE_LENGTHS = [
+  0, 1, 2, 3, 4, 5, 7, 8, 12, 16, 19, 20, 21, 24, 32, 0x7fff, 0x8000, 0xfffc, 0xfffd, 0xffff,
+];
 
 function interestingLength(): number {
   return rng.chance(0.5) ? rng.pick(EDGE_LENGTHS) : rng.below(0x10000);
@@ -329,7 +332,8 @@ function damageStream(data: Buffer, lengthOffsets: number[]): Buffer {
 
 function deframerCase(): StreamCase {
   const limit = rng.chance(0.5) ? MAX_FRAME_SIZE : 1 + rng.below(rng.chance(0.5) ? 64 : 2000);
-  if (rng.chance(0.15)) return { pieces: cutIntoPieces(rng.bytes(rng.below(201))), limit, expected: undefined };
+  if (rng.chance(0.15))
+    return { pieces: cutIntoPieces(rng.bytes(rng.below(201))), limit, expected: undefined };
   const payloads: Buffer[] = [];
   const frames: Buffer[] = [];
   const lengthOffsets: number[] = [];
@@ -362,7 +366,8 @@ function stunShell(bodyLength: number): Buffer {
 
 function splitterCase(): StreamCase {
   const limit = rng.chance(0.5) ? 8192 : 20 + rng.below(200);
-  if (rng.chance(0.15)) return { pieces: cutIntoPieces(rng.bytes(rng.below(201))), limit, expected: undefined };
+  if (rng.chance(0.15))
+    return { pieces: cutIntoPieces(rng.bytes(rng.below(201))), limit, expected: undefined };
   const messages: Buffer[] = [];
   const lengthOffsets: number[] = [];
   let size = 0;
@@ -403,7 +408,8 @@ function runStream(parser: StreamParser, c: StreamCase, maxBuffered: number): vo
   try {
     for (const piece of c.pieces) {
       for (const item of parser.push(piece)) {
-        if (item.length > c.limit) throw new InvariantError(`output of ${item.length} bytes above ${c.limit}`);
+        if (item.length > c.limit)
+          throw new InvariantError(`output of ${item.length} bytes above ${c.limit}`);
         out.push(item);
       }
       if (parser.bufferedBytes > maxBuffered) {
@@ -431,6 +437,58 @@ function runStream(parser: StreamParser, c: StreamCase, maxBuffered: number): vo
   }
 }
 
+/**
+ * The deframer's pass-through path (`pushTo`, used by stream mode) behind the `push` interface: frames the
+ * predicate lets through come as pieces, which are joined back here so the same checks apply; pieces must
+ * arrive in order, never overrun their frame, and every frame must be announced before its pieces.
+ */
+class PassThroughDeframer implements StreamParser {
+  readonly #deframer: Rfc4571Deframer;
+  #out: Buffer[] = [];
+  #pieces: Buffer[] = [];
+  #remaining = 0;
+  readonly #sink = {
+    frame: (frame: Buffer): void => {
+      if (this.#remaining > 0) throw new InvariantError('a whole frame inside a passed-through one');
+      this.#out.push(frame);
+    },
+    bytes: (piece: Buffer): void => {
+      if (piece.length === 0 || piece.length > this.#remaining) {
+        throw new InvariantError(`piece of ${piece.length} bytes with ${this.#remaining} to come`);
+      }
+      this.#pieces.push(piece);
+      this.#remaining -= piece.length;
+      if (this.#remaining === 0) this.#out.push(Buffer.concat(this.#pieces));
+      if (this.#remaining === 0) this.#pieces = [];
+    },
+    streams: (_firstByte: number, length: number): boolean => {
+      if (this.#remaining > 0) throw new InvariantError('a frame announced inside a passed-through one');
+      if (!rng.chance(0.7)) return false;
+      this.#remaining = length;
+      return true;
+    },
+  };
+
+  constructor(maxFrameSize: number) {
+    this.#deframer = new Rfc4571Deframer({ maxFrameSize });
+  }
+
+  get bufferedBytes(): number {
+    return this.#deframer.bufferedBytes;
+  }
+
+  push(chunk: Buffer): Buffer[] {
+    this.#out = [];
+    this.#deframer.pushTo(chunk, this.#sink);
+    return this.#out;
+  }
+
+  end(): void {
+    this.#deframer.end();
+    if (this.#remaining > 0) throw new InvariantError('end() accepted a passed-through frame cut short');
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Driver
 // ---------------------------------------------------------------------------------------------
@@ -446,7 +504,12 @@ interface Outcome {
   nsPerInput: number;
 }
 
-function fuzz<T>(name: string, generate: () => T, parse: (input: T) => void, describe: (input: T) => string): Outcome {
+function fuzz<T>(
+  name: string,
+  generate: () => T,
+  parse: (input: T) => void,
+  describe: (input: T) => string,
+): Outcome {
   const outcome: Outcome = {
     inputs: 0,
     accepted: 0,
@@ -501,6 +564,12 @@ const parsers = {
     'rfc4571Deframer',
     deframerCase,
     (c) => runStream(new Rfc4571Deframer({ maxFrameSize: c.limit }), c, c.limit + 2),
+    describeStream,
+  ),
+  rfc4571DeframerPassThrough: fuzz(
+    'rfc4571DeframerPassThrough',
+    deframerCase,
+    (c) => runStream(new PassThroughDeframer(c.limit), c, c.limit + 2),
     describeStream,
   ),
   stunSplitter: fuzz(
