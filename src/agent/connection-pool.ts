@@ -4,7 +4,12 @@ import type { CandidatePair, Checklist } from '../checklist/index.js';
 import { IceTcpError } from '../errors.js';
 import type { LocalEndpoint } from '../gather/index.js';
 import { type StunMessage, StunMethod, shortTermKey } from '../stun/index.js';
-import { dialActive, type FramedConnection, type SimultaneousOpenPort } from '../transport/index.js';
+import {
+  DEFAULT_FAST_RETRIES,
+  dialActive,
+  type FramedConnection,
+  type SimultaneousOpenPort,
+} from '../transport/index.js';
 import {
   authenticateCheck,
   buildCheckError,
@@ -290,6 +295,8 @@ export class ConnectionPool implements LinkOwner {
       timeoutMs,
       retryDelayMs: this.config.soRetryDelayMs,
       resynIntervalMs: this.config.soResynIntervalMs,
+      // only a NAT's RST needs SYNs that cross (RST ping-pong); a plain host is met by listening between tries
+      fastRetries: pair.remote.type === 'host' ? 0 : DEFAULT_FAST_RETRIES,
     });
   }
 

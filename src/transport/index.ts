@@ -17,4 +17,4 @@ export {
   type SimultaneousOpenPortEvents,
   type SimultaneousOpenPortOptions,
 } from './simultaneous-open-port.js';
-export type { SoDialOptions } from './so-dial.js';
+export { DEFAULT_FAST_RETRIES, type SoDialOptions } from './so-dial.js';

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_FAST_RETRIES } from '../../src/transport/index.js';
 import { createLab, type Lab } from '../support/lab.js';
 import { ROOT } from '../support/line-peer.js';
 import { missingForNetns, requireOrSkip } from '../support/require.js';
@@ -36,7 +37,17 @@ describe.skipIf(!ok)('S-O dial through two RST-filtering NATs', () => {
   });
 
   function peer(node: 'hostA' | 'hostB', local: string, remote: string) {
-    const args = ['--import', 'tsx', FIXTURE, local, remote, '41000', '20', String(DIAL_TIMEOUT_MS)];
+    const args = [
+      '--import',
+      'tsx',
+      FIXTURE,
+      local,
+      remote,
+      '41000',
+      '20',
+      String(DIAL_TIMEOUT_MS),
+      String(DEFAULT_FAST_RETRIES),
+    ];
     const child = lab!.spawn(node, process.execPath, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
     return {
