@@ -19,5 +19,13 @@ export * from './candidate/index.js';
 export { IceConnection, type IceConnectionEvents } from './connection/ice-connection.js';
 export * from './errors.js';
 export * from './framing/index.js';
+export type { NatReport } from './gather/nat-behaviour.js';
+export { type NatProbeOptions, probeNat } from './gather/nat-probe.js';
+export {
+  StunServer,
+  type StunServerEndpoint,
+  type StunServerEvents,
+  type StunServerOptions,
+} from './server/index.js';
 export * from './signalling/index.js';
 export * from './stun/index.js';
