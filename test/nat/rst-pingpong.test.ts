@@ -78,8 +78,13 @@ describe.skipIf(!ok)('S-O dial through two RST-filtering NATs', () => {
     console.info(
       `rst/rst S-O: ${times.length}/${TRIALS} met; median ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms${failures.length ? `\n${failures.join('\n')}` : ''}`,
     );
-    // one miss is tolerated: a SYN-ACK can cross a RST so that one side ends up connected and the other not
-    // (reported, not hidden); the agent's check on such a connection fails and another pair is tried
+    // One miss is tolerated (reported, not hidden). Captured on the lab NATs: when the SYNs cross but the side
+    // whose SYN the far NAT refused has no socket left to answer the crossing SYN (its event loop stalled,
+    // or its port listener answered and was then closed for the next bind, resetting the queued handshake),
+    // that NAT's conntrack entry is left in SYN_SENT2 (or CLOSE): every later SYN carries a fresh ISN outside
+    // the entry's window, so inbound SYNs are refused and outbound ones leave un-NATed, for longer than the
+    // dial. Also seen under CPU load: SYNs that never cross in 5 s, since at ~0 RTT both sides must be on a
+    // CPU at once.
     expect(times.length).toBeGreaterThanOrEqual(TRIALS - 1);
   }, 120_000);
 });
