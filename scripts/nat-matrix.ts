@@ -1,15 +1,17 @@
 /**
  * `npm run nat-matrix`: runs every cell of the NAT matrix (test/nat/cells.ts) in the lab and prints the table.
- * Needs root, iproute2 and nftables. Exit code 1 when an asserted cell does not match its expectation.
+ * Needs root, iproute2, nftables and coturn. Exit code 1 when an asserted cell does not match its expectation.
  */
 import { MATRIX_CELLS } from '../test/nat/cells.js';
 import { formatMatrix, verdict } from '../test/nat/matrix-table.js';
 import { type CellResult, runCell } from '../test/nat/run-cell.js';
 import { missingForNetns } from '../test/support/require.js';
 
-const missing = missingForNetns(['nft', 'sysctl']);
+const missing = missingForNetns(['nft', 'sysctl', 'turnserver']);
 if (missing.length > 0) {
-  console.error(`nat-matrix needs ${missing.join(', ')} (run as root on Debian with iproute2 and nftables)`);
+  console.error(
+    `nat-matrix needs ${missing.join(', ')} (run as root on Debian with iproute2, nftables and coturn)`,
+  );
   process.exit(2);
 }
 const results: CellResult[] = [];

@@ -10,7 +10,7 @@ export const SYSTEM_DEPS = [
     present: () => has('ip'),
   },
   { pkg: 'nftables', suites: 'NAT lab and NAT matrix', present: () => has('nft') },
-  { pkg: 'coturn', suites: 'TURN client and relay suites', present: () => has('turnserver') },
+  { pkg: 'coturn', suites: 'TURN client and relay suites, NAT matrix', present: () => has('turnserver') },
   {
     pkg: 'gir1.2-nice-0.1 python3-gi',
     suites: 'libnice interoperability',

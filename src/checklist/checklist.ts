@@ -16,6 +16,13 @@ import {
 import { PairStore } from './pair-store.js';
 import { canPair, peerTcpType } from './pairing.js';
 import { oppositeRole, type Role, resolveRoleConflict, shouldSwitchOn487 } from './role.js';
+import {
+  allowsSequentialPairing,
+  isSequentialPredicted,
+  nextPartnerPair,
+  type SequentialRanks,
+  sequentialRanks,
+} from './sequential.js';
 
 /** A check that went out and has no answer yet. */
 interface CheckInFlight {
@@ -57,6 +64,8 @@ export class Checklist {
   private nominatingPairId: string | undefined;
   private selectedPairId: string | undefined;
   private remoteIdCounter = 0;
+  /** Ranks of sequentially predicted candidates (see sequential.ts); dropped when a candidate or the role changes. */
+  private ranksCache: SequentialRanks | undefined;
 
   constructor(config: ChecklistConfig) {
     validateChecklistConfig(config);
@@ -99,11 +108,13 @@ export class Checklist {
     this.advance(now);
     if (this.locals.has(candidate.id)) return;
     this.locals.set(candidate.id, candidate);
+    this.ranksCache = undefined;
     if (this.isFinished()) return;
     for (const remote of this.remotes.values()) {
-      if (!this.learnedRemoteIds.has(remote.id) && canPair(candidate, remote))
+      if (!this.learnedRemoteIds.has(remote.id) && this.mayPair(candidate, remote))
         this.addPair(candidate, remote);
     }
+    if (isSequentialPredicted(candidate)) this.syncPartnerPairs();
     this.enforcePairLimit();
   }
 
@@ -130,6 +141,7 @@ export class Checklist {
         : this.newRemoteId('remote');
     const remote: RemoteCandidate = { ...candidate, id };
     this.remotes.set(id, remote);
+    this.ranksCache = undefined;
     this.pairWithLocals(remote);
     return remote;
   }
@@ -166,7 +178,9 @@ export class Checklist {
     if (this.actions.length > 0) return this.latestNow;
     if (this.stateValue !== 'running') return undefined;
     const times: number[] = [];
-    if (this.hasCheckToSend()) times.push(this.nextCheckAt);
+    if (this.triggered.some((t) => this.canSendTriggered(t))) times.push(this.nextCheckAt);
+    else if (this.hasOrdinaryPair())
+      times.push(Math.max(this.nextCheckAt, this.predictionHoldEnd() ?? this.nextCheckAt));
     for (const check of this.inFlight.values()) times.push(check.sentAt + this.config.checkTimeoutMs);
     const nominationDeadline = this.nominationDeadline();
     if (nominationDeadline !== undefined) times.push(nominationDeadline);
@@ -283,9 +297,43 @@ export class Checklist {
   private pairWithLocals(remote: RemoteCandidate): void {
     if (this.isFinished()) return;
     for (const local of this.locals.values()) {
-      if (canPair(local, remote)) this.addPair(local, remote);
+      if (this.mayPair(local, remote)) this.addPair(local, remote);
     }
+    if (isSequentialPredicted(remote)) this.syncPartnerPairs();
     this.enforcePairLimit();
+  }
+
+  private ranks(): SequentialRanks {
+    this.ranksCache ??= {
+      local: sequentialRanks(this.locals.values()),
+      remote: sequentialRanks([...this.remotes.values()].filter((r) => !this.learnedRemoteIds.has(r.id))),
+      role: this.roleValue,
+    };
+    return this.ranksCache;
+  }
+
+  /** canPair, and sequentially predicted candidates on both sides only as partners. */
+  private mayPair(local: LocalCandidate, remote: RemoteCandidate): boolean {
+    return canPair(local, remote) && allowsSequentialPairing(local, remote, this.ranks());
+  }
+
+  /**
+   * A new predicted port can change every rank of its side, a role change every partner: drop the idle
+   * predicted pairs that are no longer partners and add the new ones.
+   */
+  private syncPartnerPairs(): void {
+    for (const pair of this.store.sorted()) {
+      const both = isSequentialPredicted(pair.local) && isSequentialPredicted(pair.remote);
+      if (both && !this.isBusy(pair) && !this.mayPair(pair.local, pair.remote)) this.removePair(pair);
+    }
+    for (const local of this.locals.values()) {
+      if (!isSequentialPredicted(local)) continue;
+      for (const remote of this.remotes.values()) {
+        if (this.learnedRemoteIds.has(remote.id) || !isSequentialPredicted(remote)) continue;
+        if (!this.store.get(pairIdOf(local, remote)) && this.mayPair(local, remote))
+          this.addPair(local, remote);
+      }
+    }
   }
 
   private newRemoteId(prefix: string): string {
@@ -411,6 +459,8 @@ export class Checklist {
   private switchRole(role: Role): void {
     this.roleValue = role;
     this.store.recomputePriorities(role);
+    this.ranksCache = undefined;
+    if (!this.isFinished()) this.syncPartnerPairs();
     if (role === 'controlled') {
       // only the controlling agent nominates
       this.nominatingPairId = undefined;
@@ -463,10 +513,30 @@ export class Checklist {
     return pair.state !== 'succeeded' || entry.useCandidate;
   }
 
-  private hasCheckToSend(): boolean {
-    if (this.triggered.some((t) => this.canSendTriggered(t))) return true;
+  private hasOrdinaryPair(): boolean {
     const pairs = this.store.sorted();
     return nextOrdinaryPair(pairs) !== undefined || pairToUnfreeze(pairs) !== undefined;
+  }
+
+  /**
+   * Behind a sequential NAT every ordinary check opens a flow that takes the next external port, so none may
+   * go out before we know whether the peer predicts too (its end-of-candidates, or the timeout): the predicted
+   * partner pairs must be the first flows. Triggered checks reuse the peer's connection and are never held.
+   */
+  private predictionHoldEnd(): number | undefined {
+    if (this.startedAt === undefined) return undefined;
+    for (const local of this.locals.values()) {
+      if (isSequentialPredicted(local)) return this.remoteEndAt(this.startedAt);
+    }
+    return undefined;
+  }
+
+  /** The pair of the next ordinary check: predicted partner pairs first (rising k), then by priority. */
+  private nextOrdinaryCheck(now: number): CandidatePair | undefined {
+    const holdEnd = this.predictionHoldEnd();
+    if (holdEnd !== undefined && now < holdEnd) return undefined;
+    const pairs = this.store.sorted();
+    return nextPartnerPair(pairs, this.ranks()) ?? nextOrdinaryPair(pairs) ?? pairToUnfreeze(pairs);
   }
 
   /** RFC 8445 §6.1.4.2: one check per Ta, the triggered queue first, then the best waiting pair. */
@@ -481,8 +551,7 @@ export class Checklist {
       }
       if (entry.useCandidate && entry.pairId === this.nominatingPairId) this.nominatingPairId = undefined;
     }
-    const pairs = this.store.sorted();
-    const pair = nextOrdinaryPair(pairs) ?? pairToUnfreeze(pairs);
+    const pair = this.nextOrdinaryCheck(now);
     if (pair) this.sendCheck(pair, false, false, now);
   }
 

@@ -38,8 +38,10 @@ export interface SequentialPredictionOptions {
  * applied to TCP). A few connections from fresh local ports to the STUN server measure the step; the next
  * `window` external ports are advertised as `typ srflx tcptype so` with `x-ice-tcp-predicted sequential`,
  * each on its own S-O port that has not sent anything yet, so its first check flow takes the next port the
- * NAT hands out. Which local port gets which predicted port does not matter: the peer dials every predicted
- * port and the one that meets a real flow of ours gets in. Returns nothing for a non-sequential NAT.
+ * NAT hands out. Towards a port-preserving peer, which local port gets which predicted port does not matter:
+ * the peer dials every predicted port and the one that meets a real flow of ours gets in. Towards a peer that
+ * predicts too, the checklist pairs #k with #k and sends those checks first (src/checklist/sequential.ts),
+ * so each predicted port is taken by its own candidate's flow. Returns nothing for a non-sequential NAT.
  */
 export async function gatherSequentialPredicted(
   options: SequentialPredictionOptions,

@@ -1,11 +1,12 @@
 /**
- * The NAT matrix: which pairs of NATs ice-tcp gets through without a relay, shared by test/nat/matrix.test.ts
- * and `npm run nat-matrix` (scripts/nat-matrix.ts) so the table and the assertions never drift apart.
+ * The NAT matrix: which pairs of NATs ice-tcp gets through directly and which need the lab's TURN relay,
+ * shared by test/nat/matrix.test.ts and `npm run nat-matrix` (scripts/nat-matrix.ts) so the table and the
+ * assertions never drift apart.
  */
 import type { LabOptions, NatFiltering, NatMapping } from '../support/lab.js';
 
-/** What a cell must end in: a direct connection, or a clean failure (no relay configured). */
-export type CellExpectation = 'direct' | 'fail';
+/** What a cell must end in: a direct connection, a relayed one, or a clean failure (no relay configured). */
+export type CellExpectation = 'direct' | 'relay' | 'fail';
 
 /** One cell of the matrix. */
 export interface MatrixCell {
@@ -13,6 +14,8 @@ export interface MatrixCell {
   readonly name: string;
   readonly lab: LabOptions;
   readonly expect: CellExpectation;
+  /** Both agents get `--turn` to the lab's coturn (a 'direct' cell with it proves direct still wins). */
+  readonly turn?: boolean;
   /**
    * What the selected pairs must look like, matched against `a=<local>/<remote>; b=<local>/<remote>` (each
    * endpoint `type tcptype[ predicted=kind]`, hostA's view then hostB's). Undefined: any direct pair.
@@ -30,6 +33,8 @@ const SO_TO_SRFLX = /^a=\w+ so\/srflx so[^;]*; b=\w+ so\/srflx so/;
 const TO_PREDICTED_A = /^a=\w+ so\/srflx so[^;]*; b=\w+ so\/srflx so predicted=sequential$/;
 /** Both on their LAN addresses. */
 const HOST_TO_HOST = /^a=host \w+\/host \w+;/;
+/** A relay candidate on at least one side of the selected pair. */
+const RELAYED = /\brelay\b/;
 
 const nat = (mapping: NatMapping, filtering: NatFiltering = 'drop') => ({ mapping, filtering });
 
@@ -39,6 +44,7 @@ export const MATRIX_CELLS: readonly MatrixCell[] = [
     name: 'preserve+drop <-> preserve+drop',
     lab: { a: nat('preserve'), b: nat('preserve') },
     expect: 'direct',
+    turn: true,
     via: SO_TO_SRFLX,
     asserted: true,
   },
@@ -86,25 +92,46 @@ export const MATRIX_CELLS: readonly MatrixCell[] = [
     name: 'sequential+drop <-> sequential+drop',
     lab: { a: nat('sequential'), b: nat('sequential') },
     expect: 'direct',
-    asserted: false,
-    why: 'not achieved: every flow either side opens takes the next NAT port, and both sides dial every predicted port of the other, so the two guesses meet only by chance',
+    // predicted #k meets the peer's #k: both sides check those diagonal pairs first (src/checklist/sequential.ts)
+    via: /^a=srflx so predicted=sequential\/srflx so predicted=sequential; b=srflx so predicted=sequential\/srflx so predicted=sequential$/,
+    asserted: true,
   },
   {
     name: 'random+drop <-> preserve+drop',
     lab: { a: nat('random'), b: nat('preserve') },
-    expect: 'fail',
+    expect: 'relay',
+    turn: true,
+    via: RELAYED,
     asserted: true,
   },
   {
     name: 'random+rst <-> random+rst',
     lab: { a: nat('random', 'rst'), b: nat('random', 'rst') },
+    expect: 'relay',
+    turn: true,
+    via: RELAYED,
+    asserted: true,
+  },
+  {
+    name: 'random+drop <-> random+drop',
+    lab: { a: nat('random'), b: nat('random') },
+    expect: 'relay',
+    turn: true,
+    via: RELAYED,
+    asserted: true,
+  },
+  {
+    name: 'random+drop <-> random+drop, no TURN',
+    lab: { a: nat('random'), b: nat('random') },
     expect: 'fail',
     asserted: true,
   },
   {
     name: 'random+drop <-> sequential+drop',
     lab: { a: nat('random'), b: nat('sequential') },
-    expect: 'fail',
+    expect: 'relay',
+    turn: true,
+    via: RELAYED,
     asserted: true,
   },
 ];

@@ -4,24 +4,30 @@ import type { CellResult } from './run-cell.js';
 export function verdict(r: CellResult): 'ok' | 'MISMATCH' | 'not asserted' {
   if (!r.cell.asserted) return 'not asserted';
   if (r.cell.expect === 'fail') return r.outcome === 'failed' ? 'ok' : 'MISMATCH';
-  if (r.outcome !== 'direct') return 'MISMATCH';
+  // a 'direct' cell that went through the relay (TURN configured) did not get through the NATs
+  if (r.outcome !== r.cell.expect) return 'MISMATCH';
   const text = `a=${r.pairA ?? '-'}; b=${r.pairB ?? '-'}`;
   return !r.cell.via || r.cell.via.test(text) ? 'ok' : 'MISMATCH';
 }
 
-/** The matrix as a plain-text table: cell, outcome, selected pair (local/remote from each side), time. */
+/**
+ * The matrix as a plain-text table: cell, whether TURN was configured, outcome, selected pair (local/remote from
+ * each side), time to connected (or to exit when failed).
+ */
 export function formatMatrix(results: readonly CellResult[]): string {
   const rows = results.map((r) => [
     r.cell.name,
-    r.cell.expect === 'fail' ? 'fail' : 'direct',
+    r.cell.turn ? 'yes' : '-',
+    r.cell.expect,
     r.outcome === 'failed' ? `failed (${r.errorCodes.join(', ')})` : r.outcome,
     r.pairA ?? '-',
     r.pairB ?? '-',
-    r.outcome === 'direct' ? `${r.connectedMs} ms` : `${Math.round(r.wallMs)} ms to exit`,
+    r.connectedMs !== undefined ? `${r.connectedMs} ms` : `${Math.round(r.wallMs)} ms to exit`,
     verdict(r),
   ]);
   const header = [
     'cell (hostA <-> hostB)',
+    'TURN',
     'expected',
     'outcome',
     'pair at A (local/remote)',
@@ -38,7 +44,7 @@ export function formatMatrix(results: readonly CellResult[]): string {
   const notes = results
     .filter((r) => !r.cell.asserted)
     .map((r) =>
-      `* ${r.cell.name}: ${r.outcome === 'direct' ? 'connected this time, but' : ''} ${r.cell.why ?? ''}`.replace(
+      `* ${r.cell.name}: ${r.outcome === 'direct' || r.outcome === 'relay' ? `connected (${r.outcome}) this time, but` : ''} ${r.cell.why ?? ''}`.replace(
         '  ',
         ' ',
       ),

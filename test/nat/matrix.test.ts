@@ -4,13 +4,18 @@ import { MATRIX_CELLS } from './cells.js';
 import { formatMatrix, verdict } from './matrix-table.js';
 import { type CellResult, runCell } from './run-cell.js';
 
-const ok = requireOrSkip('NAT matrix (test/nat/matrix.test.ts)', missingForNetns(['nft', 'sysctl']));
+const ok = requireOrSkip(
+  'NAT matrix (test/nat/matrix.test.ts)',
+  missingForNetns(['nft', 'sysctl', 'turnserver']),
+);
 
 /** `connect --timeout`: a failing cell must end within it plus MARGIN_MS. */
 const TIMEOUT_S = 10;
 const MARGIN_MS = 5000;
+/** Through the relay the goal is 1 s from the remote candidates to connected; this only catches a regression. */
+const RELAY_CONNECTED_LIMIT_MS = 5000;
 
-describe.skipIf(!ok)('NAT matrix: two agent processes behind lab NATs, a STUN server, no relay', () => {
+describe.skipIf(!ok)('NAT matrix: two agent processes behind lab NATs, STUN, some with TURN', () => {
   const results: CellResult[] = [];
   afterAll(() => {
     if (results.length > 0) console.info(`\n${formatMatrix(results)}\n`);
@@ -23,13 +28,14 @@ describe.skipIf(!ok)('NAT matrix: two agent processes behind lab NATs, a STUN se
       const seen = `${r.outcome} a=${r.pairA ?? '-'} b=${r.pairB ?? '-'} ${r.errorCodes.join(',')}\n${r.detail ?? ''}`;
       if (!cell.asserted) {
         console.info(
-          `${cell.name}: ${r.outcome === 'direct' ? 'connected (not asserted)' : 'not achieved'}: ${cell.why}`,
+          `${cell.name}: ${r.outcome === 'failed' || r.outcome === 'broken' ? 'not achieved' : `connected (${r.outcome}, not asserted)`}: ${cell.why}`,
         );
         return;
       }
-      if (cell.expect === 'direct') {
-        expect(r.outcome, seen).toBe('direct');
+      if (cell.expect !== 'fail') {
+        expect(r.outcome, seen).toBe(cell.expect);
         expect(r.exitCodes).toEqual([0, 0]);
+        if (cell.expect === 'relay') expect(r.connectedMs).toBeLessThan(RELAY_CONNECTED_LIMIT_MS);
       } else {
         // a clean failure: both report ERR_ICE_FAILED or ERR_ICE_TIMEOUT, exit non-zero, no hang
         expect(r.outcome, seen).toBe('failed');

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { createLab } from '../support/lab.js';
+import { type Coturn, startCoturn } from '../support/coturn.js';
+import { createLab, type Lab } from '../support/lab.js';
 import { cliCommand, exchangeLines, type LinePeer, ROOT } from '../support/line-peer.js';
 import type { MatrixCell } from './cells.js';
 import { cliInNamespace, type ReportedEndpoint } from './cli-in-netns.js';
@@ -9,19 +10,28 @@ import { cliInNamespace, type ReportedEndpoint } from './cli-in-netns.js';
 export const STUN_PORT = 3478;
 /** The RFC 5780 alternate port (its OTHER-ADDRESS), so natcheck learns mapping behaviour from one server. */
 export const STUN_ALT_PORT = 3479;
+/** coturn's listening port on the same address, next to the STUN server's two. */
+export const TURN_PORT = 3480;
+/** The one long-term-credential user both agents allocate with. */
+export const TURN_USER = 'lab';
+/** Its password. */
+export const TURN_PASSWORD = 'lab-secret';
 
 /** Options of {@link runCell}. */
 export interface RunCellOptions {
   /** `connect --timeout` in seconds. */
   timeoutS: number;
-  /** Bytes each side sends (and expects) after connecting. */
+  /**
+   * Bytes each side sends (and expects) after connecting; in a 'relay' cell only hostA sends them, since
+   * coturn can stall a relayed connection congested both ways at once (README "TURN relay").
+   */
   bytes?: number;
 }
 
 /** What one cell did. */
 export interface CellResult {
   cell: MatrixCell;
-  outcome: 'direct' | 'failed' | 'broken';
+  outcome: 'direct' | 'relay' | 'failed' | 'broken';
   /** The selected pair from hostA's view, `local/remote`, e.g. `host so/srflx so`. */
   pairA?: string;
   /** The same from hostB's view (it shows hostA's predicted candidate when that is what hostB reached). */
@@ -68,15 +78,37 @@ export async function startStunServer(lab: Awaited<ReturnType<typeof createLab>>
   });
 }
 
+/**
+ * Starts coturn on the lab's server host, inside its namespace, with its public address as listening and relay
+ * address (no loopback peers: every peer is a lab address).
+ */
+export function startLabTurn(lab: Lab): Promise<Coturn> {
+  return startCoturn({
+    namespace: lab.server.namespace,
+    listenIp: lab.server.address,
+    relayIp: lab.server.address,
+    port: TURN_PORT,
+    users: { [TURN_USER]: TURN_PASSWORD },
+    realm: 'lab.ice-tcp.test',
+    // the namespace is the lab's own, so a fixed range cannot collide with another test
+    minPort: 49152,
+    maxPort: 49251,
+    allowLoopbackPeers: false,
+  });
+}
+
 /** Builds the cell's lab, a STUN server and two `ice-tcp connect` processes, and reports what happened. */
 export async function runCell(cell: MatrixCell, options: RunCellOptions): Promise<CellResult> {
   const lab = await createLab(cell.lab);
   const peers: LinePeer[] = [];
+  let turn: Coturn | undefined;
   try {
-    await startStunServer(lab);
+    const [, coturn] = await Promise.all([startStunServer(lab), cell.turn ? startLabTurn(lab) : undefined]);
+    turn = coturn;
     const bytes = String(options.bytes ?? 64 * 1024);
     const common = ['--stun', `${lab.server.address}:${STUN_PORT}`, '--timeout', String(options.timeoutS)];
-    common.push('--send-bytes', bytes, '--expect-bytes', bytes);
+    if (turn) common.push('--turn', `${turn.host}:${turn.port}:${turn.username}:${turn.password}`);
+    const oneWay = cell.expect === 'relay';
     const { hostA, hostB } = lab.hosts;
     const a = cliInNamespace(hostA.namespace, [
       'connect',
@@ -84,6 +116,7 @@ export async function runCell(cell: MatrixCell, options: RunCellOptions): Promis
       '--bind',
       hostA.address,
       ...common,
+      ...['--send-bytes', bytes, '--expect-bytes', oneWay ? '0' : bytes],
     ]);
     const b = cliInNamespace(hostB.namespace, [
       'connect',
@@ -91,6 +124,7 @@ export async function runCell(cell: MatrixCell, options: RunCellOptions): Promis
       '--bind',
       hostB.address,
       ...common,
+      ...['--send-bytes', oneWay ? '0' : bytes, '--expect-bytes', bytes],
     ]);
     peers.push(a, b);
     await exchangeLines(a, b);
@@ -119,11 +153,14 @@ export async function runCell(cell: MatrixCell, options: RunCellOptions): Promis
     const pair = (e: Record<string, unknown> | undefined) =>
       e ? `${describeEndpoint(e.local)}/${describeEndpoint(e.remote)}` : undefined;
     if (outcomes.every((o) => o === undefined) && connectedA) {
+      const pairA = pair(connectedA);
+      const pairB = pair(connectedB);
+      const relayed = [pairA, pairB].some((p) => p?.includes('relay'));
       return {
         cell,
-        outcome: 'direct',
-        pairA: pair(connectedA),
-        pairB: pair(connectedB),
+        outcome: relayed ? 'relay' : 'direct',
+        pairA,
+        pairB,
         connectedMs: Number(connectedA.elapsedMs),
         errorCodes,
         exitCodes,
@@ -142,6 +179,10 @@ export async function runCell(cell: MatrixCell, options: RunCellOptions): Promis
     };
   } finally {
     for (const p of peers) p.kill();
-    await lab.destroy();
+    try {
+      await turn?.stop();
+    } finally {
+      await lab.destroy();
+    }
   }
 }

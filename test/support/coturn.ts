@@ -20,6 +20,30 @@ export interface CoturnOptions {
   maxPort?: number;
   /** Extra raw config lines (e.g. `total-quota=1`). */
   extra?: string[];
+  /** Listening port; default a free one on `listenIp` (only meaningful in the root namespace). */
+  port?: number;
+  /** Default true: the loopback tests relay to 127.0.0.1; a lab server on a public address needs no such hole. */
+  allowLoopbackPeers?: boolean;
+  /** Run coturn (and the readiness probe) inside this network namespace; `port` is then required. */
+  namespace?: string;
+}
+
+/** What {@link coturnConfig} needs beyond {@link CoturnOptions}: resolved addresses, port and a private dir. */
+export interface CoturnConfigInput {
+  listenIp: string;
+  relayIp: string;
+  port: number;
+  users: Record<string, string>;
+  realm: string;
+  minPort: number;
+  maxPort: number;
+  /** Holds the SQLite userdb and the pid file. */
+  dir: string;
+  allowLoopbackPeers: boolean;
+  maxAllocateLifetime?: number;
+  permissionLifetime?: number;
+  channelLifetime?: number;
+  extra?: string[];
 }
 
 /** A running coturn instance started by a test. */
@@ -52,53 +76,76 @@ export function freePort(host: string): Promise<number> {
 }
 
 /**
- * Starts `/usr/bin/turnserver` with a generated config file in a temp dir: long-term credentials, TCP relay on,
- * loopback peers allowed, no CLI/TLS/DTLS/UDP listener, a private SQLite userdb (never the system one).
- * Resolves once the listening port accepts TCP connections.
+ * The lines of a turnserver.conf: long-term credentials, TCP relay on, no CLI/TLS/DTLS/UDP listener, a private
+ * SQLite userdb (never the system one), logging to stdout.
  */
-export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> {
-  const host = options.listenIp ?? '127.0.0.1';
-  const relayIp = options.relayIp ?? host;
-  const users = options.users ?? { alice: 'secret-a' };
-  const realm = options.realm ?? 'ice-tcp.test';
-  // Random small relay port range so parallel test files rarely collide; coturn retries within it anyway.
-  const minPort = options.minPort ?? 49152 + Math.floor(Math.random() * 100) * 100;
-  const maxPort = options.maxPort ?? minPort + 99;
-  const port = await freePort(host);
-  const dir = mkdtempSync(join(tmpdir(), 'ice-tcp-coturn-'));
+export function coturnConfig(c: CoturnConfigInput): string[] {
   // 4.6.1 ignores the value of `--permission-lifetime 5` (needs `=`), so a config file is the reliable way.
-  const lines = [
+  return [
     'no-cli',
     'no-tls',
     'no-dtls',
     'no-udp',
-    `listening-ip=${host}`,
-    `relay-ip=${relayIp}`,
-    `listening-port=${port}`,
+    `listening-ip=${c.listenIp}`,
+    `relay-ip=${c.relayIp}`,
+    `listening-port=${c.port}`,
     'lt-cred-mech',
-    `realm=${realm}`,
-    ...Object.entries(users).map(([u, p]) => `user=${u}:${p}`),
-    `min-port=${minPort}`,
-    `max-port=${maxPort}`,
-    'allow-loopback-peers',
+    `realm=${c.realm}`,
+    ...Object.entries(c.users).map(([u, p]) => `user=${u}:${p}`),
+    `min-port=${c.minPort}`,
+    `max-port=${c.maxPort}`,
+    ...(c.allowLoopbackPeers ? ['allow-loopback-peers'] : []),
     'no-multicast-peers',
     'log-file=stdout',
     'simple-log',
-    `userdb=${join(dir, 'turndb')}`,
-    `pidfile=${join(dir, 'turnserver.pid')}`,
-    ...(options.maxAllocateLifetime !== undefined
-      ? [`max-allocate-lifetime=${options.maxAllocateLifetime}`]
-      : []),
-    ...(options.permissionLifetime !== undefined
-      ? [`permission-lifetime=${options.permissionLifetime}`]
-      : []),
-    ...(options.channelLifetime !== undefined ? [`channel-lifetime=${options.channelLifetime}`] : []),
-    ...(options.extra ?? []),
+    `userdb=${join(c.dir, 'turndb')}`,
+    `pidfile=${join(c.dir, 'turnserver.pid')}`,
+    ...(c.maxAllocateLifetime !== undefined ? [`max-allocate-lifetime=${c.maxAllocateLifetime}`] : []),
+    ...(c.permissionLifetime !== undefined ? [`permission-lifetime=${c.permissionLifetime}`] : []),
+    ...(c.channelLifetime !== undefined ? [`channel-lifetime=${c.channelLifetime}`] : []),
+    ...(c.extra ?? []),
   ];
+}
+
+/**
+ * Starts `/usr/bin/turnserver` with a generated config file ({@link coturnConfig}) in a temp dir, in the root
+ * namespace or in `options.namespace`. Resolves once the listening port accepts TCP connections.
+ */
+export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> {
+  const host = options.listenIp ?? '127.0.0.1';
+  const users = options.users ?? { alice: 'secret-a' };
+  const realm = options.realm ?? 'ice-tcp.test';
+  // Random small relay port range so parallel test files rarely collide; coturn retries within it anyway.
+  const minPort = options.minPort ?? 49152 + Math.floor(Math.random() * 100) * 100;
+  const ns = options.namespace;
+  if (ns !== undefined && options.port === undefined)
+    throw new Error('startCoturn: a namespace needs a port');
+  const port = options.port ?? (await freePort(host));
+  const dir = mkdtempSync(join(tmpdir(), 'ice-tcp-coturn-'));
+  const lines = coturnConfig({
+    listenIp: host,
+    relayIp: options.relayIp ?? host,
+    port,
+    users,
+    realm,
+    minPort,
+    maxPort: options.maxPort ?? minPort + 99,
+    dir,
+    allowLoopbackPeers: options.allowLoopbackPeers ?? true,
+    maxAllocateLifetime: options.maxAllocateLifetime,
+    permissionLifetime: options.permissionLifetime,
+    channelLifetime: options.channelLifetime,
+    extra: options.extra,
+  });
   const configPath = join(dir, 'turnserver.conf');
   writeFileSync(configPath, `${lines.join('\n')}\n`);
 
-  const child = spawn(TURNSERVER, ['-c', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // `ip netns exec` execs in place, so the child's pid is turnserver's own and the signals below reach it.
+  const [command, args] =
+    ns === undefined
+      ? [TURNSERVER, ['-c', configPath]]
+      : ['ip', ['netns', 'exec', ns, TURNSERVER, '-c', configPath]];
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   if (!exitHookInstalled) {
     exitHookInstalled = true;
@@ -128,7 +175,8 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> 
   };
 
   try {
-    await waitForPort(host, port, 10_000, () => child.exitCode !== null || child.signalCode !== null);
+    const dead = () => child.exitCode !== null || child.signalCode !== null;
+    await waitForPort(host, port, 10_000, dead, ns);
   } catch (err) {
     await stop();
     throw new Error(`coturn did not start: ${(err as Error).message}\n${output.slice(-2000)}`);
@@ -142,11 +190,12 @@ async function waitForPort(
   port: number,
   timeoutMs: number,
   dead: () => boolean,
+  ns?: string,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (dead()) throw new Error('turnserver exited');
-    if (await canConnect(host, port)) return;
+    if (await (ns === undefined ? canConnect(host, port) : canConnectIn(ns, host, port))) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`port ${host}:${port} not accepting connections after ${timeoutMs} ms`);
@@ -160,5 +209,16 @@ function canConnect(host: string, port: number): Promise<boolean> {
       resolve(true);
     });
     socket.once('error', () => resolve(false));
+  });
+}
+
+/** The same probe from inside a namespace: bash's /dev/tcp opens (and at exit closes) one connection. */
+function canConnectIn(ns: string, host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = spawn('ip', ['netns', 'exec', ns, 'bash', '-c', `exec 3<>/dev/tcp/${host}/${port}`], {
+      stdio: 'ignore',
+    });
+    probe.once('error', () => resolve(false));
+    probe.once('exit', (code) => resolve(code === 0));
   });
 }
