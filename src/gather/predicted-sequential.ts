@@ -40,8 +40,9 @@ export interface SequentialPredictionOptions {
  * each on its own S-O port that has not sent anything yet, so its first check flow takes the next port the
  * NAT hands out. Towards a port-preserving peer, which local port gets which predicted port does not matter:
  * the peer dials every predicted port and the one that meets a real flow of ours gets in. Towards a peer that
- * predicts too, the checklist pairs #k with #k and sends those checks first (src/checklist/sequential.ts),
- * so each predicted port is taken by its own candidate's flow. Returns nothing for a non-sequential NAT.
+ * predicts too, the checklist pairs each predicted port with one partner and sends those checks first
+ * (src/checklist/sequential.ts), so the k-th flow takes the k-th predicted port. Returns nothing for a
+ * non-sequential NAT.
  */
 export async function gatherSequentialPredicted(
   options: SequentialPredictionOptions,

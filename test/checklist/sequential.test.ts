@@ -3,7 +3,7 @@ import { PREDICTED_EXTENSION } from '../../src/candidate/predicted.js';
 import { candidatePriority } from '../../src/candidate/priority.js';
 import type { Candidate } from '../../src/candidate/types.js';
 import { Checklist, type LocalCandidate } from '../../src/checklist/index.js';
-import { sequentialRanks } from '../../src/checklist/sequential.js';
+import { partnerRank, sequentialRanks } from '../../src/checklist/sequential.js';
 import { checks, localCandidate, remoteCandidate, testConfig } from './helpers.js';
 
 const LOCAL_PUBLIC = '198.51.100.1';
@@ -92,8 +92,36 @@ describe('sequentialRanks', () => {
   });
 });
 
-describe('sequential port prediction on both sides: diagonal pairing', () => {
-  it('pairs predicted #k only with the peer predicted #k, and keeps their pairs with other candidates', () => {
+describe('partnerRank', () => {
+  it('meets at #1 with no stray flow, and survives up to 3 stray flows in total with 8 ports', () => {
+    // controlling flow i has port #(i+mA), controlled flow j has #(j+mB); they meet if each dials the other
+    const meets = (mA: number, mB: number) => {
+      for (let i = 1; i <= 8; i++) {
+        for (let j = 1; j <= 8; j++) {
+          const towardsB = partnerRank(i, 'controlling');
+          const towardsA = partnerRank(j, 'controlled');
+          const portsExist = i + mA <= 8 && j + mB <= 8 && towardsA <= 8;
+          if (portsExist && towardsB === j + mB && towardsA === i + mA) return [i, j];
+        }
+      }
+      return undefined;
+    };
+    expect(meets(0, 0)).toEqual([1, 1]);
+    for (const [mA, mB] of [
+      [1, 0],
+      [0, 1],
+      [2, 1],
+      [0, 3],
+      [3, 0],
+    ] as const) {
+      expect(meets(mA, mB), `${mA}+${mB}`).toEqual([mA + mB + 1 + mB, mA + mB + 1]);
+    }
+    expect(meets(4, 0)).toBeUndefined();
+  });
+});
+
+describe('sequential port prediction on both sides: partner pairing', () => {
+  it('controlling: pairs predicted #k only with the peer #k, and keeps their pairs with other candidates', () => {
     const list = sequentialLocal([20004, 20005, 20006]);
     list.addRemoteCandidate(remoteSrflx(), 0);
     for (const p of [20104, 20105, 20106]) list.addRemoteCandidate(remotePredicted(p), 0);
@@ -113,6 +141,42 @@ describe('sequential port prediction on both sides: diagonal pairing', () => {
     list.addRemoteCandidate(remotePredicted(20105), 0);
     list.addLocalCandidate(localPredicted(20006), 0);
     expect(predictedPairIds(list)).toEqual(['LP20004|RP20104', 'LP20005|RP20105', 'LP20006|RP20106']);
+  });
+
+  it('controlled: pairs predicted #j only with the peer #(2j-1), and re-pairs after a role switch', () => {
+    const list = new Checklist(testConfig({ role: 'controlled', tieBreaker: 10n }));
+    for (const p of [20004, 20005, 20006, 20007, 20008]) list.addLocalCandidate(localPredicted(p), 0);
+    for (const p of [20104, 20105, 20106, 20107, 20108, 20109, 20110, 20111])
+      list.addRemoteCandidate(remotePredicted(p), 0);
+    expect(predictedPairIds(list)).toEqual([
+      'LP20004|RP20104',
+      'LP20005|RP20106',
+      'LP20006|RP20108',
+      'LP20007|RP20110',
+    ]);
+    // the peer is controlled too and our tie-breaker is larger: we become controlling
+    const result = list.onIncomingCheck(
+      {
+        localCandidateId: 'LP20004',
+        remoteAddress: REMOTE_PUBLIC,
+        remotePort: 20104,
+        remoteTcpType: 'so',
+        priority: 1,
+        useCandidate: false,
+        iceControlled: 5n,
+      },
+      1,
+    );
+    expect(result.response).toBe('success');
+    expect(list.role).toBe('controlling');
+    // the pair the peer reached stays; every other one follows the new partner rule
+    expect(predictedPairIds(list)).toEqual([
+      'LP20004|RP20104',
+      'LP20005|RP20105',
+      'LP20006|RP20106',
+      'LP20007|RP20107',
+      'LP20008|RP20108',
+    ]);
   });
 
   it('keeps a pair that left the diagonal once it is busy', () => {

@@ -92,7 +92,7 @@ export const MATRIX_CELLS: readonly MatrixCell[] = [
     name: 'sequential+drop <-> sequential+drop',
     lab: { a: nat('sequential'), b: nat('sequential') },
     expect: 'direct',
-    // predicted #k meets the peer's #k: both sides check those diagonal pairs first (src/checklist/sequential.ts)
+    // predicted meets predicted: both sides check those partner pairs first (src/checklist/sequential.ts)
     via: /^a=srflx so predicted=sequential\/srflx so predicted=sequential; b=srflx so predicted=sequential\/srflx so predicted=sequential$/,
     asserted: true,
   },
