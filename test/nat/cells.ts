@@ -25,6 +25,12 @@ export interface MatrixCell {
   readonly asserted: boolean;
   /** Why a cell is not asserted. */
   readonly why?: string;
+  /**
+   * For a cell whose outcome is a race (see `why`): run it this many times, each on a fresh lab, and require
+   * `minMatches` of them to meet the expectation. The table shows the rate.
+   */
+  readonly attempts?: number;
+  readonly minMatches?: number;
 }
 
 /** Both sides on S-O, each reaching the other's server-reflexive candidate: the hole punch. */
@@ -61,6 +67,11 @@ export const MATRIX_CELLS: readonly MatrixCell[] = [
     expect: 'direct',
     via: SO_TO_SRFLX,
     asserted: true,
+    // At zero RTT the two sides' SYNs must cross between RSTs; measured 37-39 of 40 at transport level under
+    // load, the misses being conntrack entries left stuck after a crossing (test/nat/rst-pingpong.test.ts).
+    attempts: 5,
+    minMatches: 4,
+    why: 'a race at zero RTT: the rate is measured over fresh labs',
   },
   {
     name: 'preserve+drop <-> public',

@@ -3,6 +3,12 @@ import type { CellResult } from './run-cell.js';
 /** The verdict of one cell against its expectation. */
 export function verdict(r: CellResult): 'ok' | 'MISMATCH' | 'not asserted' {
   if (!r.cell.asserted) return 'not asserted';
+  if (r.matched) return r.matched.matches >= (r.cell.minMatches ?? r.matched.attempts) ? 'ok' : 'MISMATCH';
+  return attemptVerdict(r);
+}
+
+/** Whether one run of a cell met its expectation (for cells run several times). */
+export function attemptVerdict(r: CellResult): 'ok' | 'MISMATCH' {
   if (r.cell.expect === 'fail') return r.outcome === 'failed' ? 'ok' : 'MISMATCH';
   // a 'direct' cell that went through the relay (TURN configured) did not get through the NATs
   if (r.outcome !== r.cell.expect) return 'MISMATCH';
@@ -19,7 +25,8 @@ export function formatMatrix(results: readonly CellResult[]): string {
     r.cell.name,
     r.cell.turn ? 'yes' : '-',
     r.cell.expect,
-    r.outcome === 'failed' ? `failed (${r.errorCodes.join(', ')})` : r.outcome,
+    (r.outcome === 'failed' ? `failed (${r.errorCodes.join(', ')})` : r.outcome) +
+      (r.matched ? ` ${r.matched.matches}/${r.matched.attempts}` : ''),
     r.pairA ?? '-',
     r.pairB ?? '-',
     r.connectedMs !== undefined ? `${r.connectedMs} ms` : `${Math.round(r.wallMs)} ms to exit`,
@@ -42,12 +49,14 @@ export function formatMatrix(results: readonly CellResult[]): string {
       .join(' | ')
       .trimEnd();
   const notes = results
-    .filter((r) => !r.cell.asserted)
-    .map((r) =>
-      `* ${r.cell.name}: ${r.outcome === 'direct' || r.outcome === 'relay' ? `connected (${r.outcome}) this time, but` : ''} ${r.cell.why ?? ''}`.replace(
-        '  ',
-        ' ',
-      ),
-    );
+    .filter((r) => !r.cell.asserted || r.matched)
+    .map((r) => {
+      if (r.matched) {
+        const { matches, attempts } = r.matched;
+        return `* ${r.cell.name}: ${matches} of ${attempts} attempts on fresh labs met the expectation (${r.cell.minMatches ?? attempts} required; time = median of those); ${r.cell.why ?? ''}`;
+      }
+      const connected = r.outcome === 'direct' || r.outcome === 'relay';
+      return `* ${r.cell.name}: ${connected ? `connected (${r.outcome}) this time, but ` : ''}${r.cell.why ?? ''}`;
+    });
   return [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map(line), ...notes].join('\n');
 }
