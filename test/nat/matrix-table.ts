@@ -53,7 +53,7 @@ export function formatMatrix(results: readonly CellResult[]): string {
     .map((r) => {
       if (r.matched) {
         const { matches, attempts } = r.matched;
-        return `* ${r.cell.name}: ${matches} of ${attempts} attempts on fresh labs met the expectation (${r.cell.minMatches ?? attempts} required; time = median of those); ${r.cell.why ?? ''}`;
+        return `* ${r.cell.name}: ${matches} of ${attempts} attempts on fresh labs met the expectation (${r.cell.asserted ? `${r.cell.minMatches ?? attempts} required` : 'not asserted'}; time = median of those); ${r.cell.why ?? ''}`;
       }
       const connected = r.outcome === 'direct' || r.outcome === 'relay';
       return `* ${r.cell.name}: ${connected ? `connected (${r.outcome}) this time, but ` : ''}${r.cell.why ?? ''}`;
