@@ -81,7 +81,7 @@ export const MATRIX_CELLS: readonly MatrixCell[] = [
     via: SO_TO_SRFLX,
     asserted: false,
     attempts: 3,
-    why: 'measured, not asserted: some runs end in ERR_ICE_FAILED at the 2.5 s check timeout (seen 1/3 to 4/4)',
+    why: 'measured, not asserted: 3 of 10 runs ended in ERR_ICE_FAILED, every S-O pair timing out after 2.5 s of re-SYNs (likely the conntrack lock-out of rst-pingpong.test.ts after a lost handshake segment)',
   },
   {
     name: 'preserve+drop <-> public',
