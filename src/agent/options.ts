@@ -16,7 +16,12 @@ export interface TurnServerOptions {
   port: number;
   username: string;
   password: string;
+  /** `tcp` (default) or `tls`: TURN over TLS (RFC 6062 §4.1) for the control and every data connection. */
   transport?: 'tcp' | 'tls';
+  /** TLS only: verify the server certificate (default true). */
+  rejectUnauthorized?: boolean;
+  /** TLS only: trusted CA certificates (PEM), e.g. a self-signed server's own certificate. */
+  ca?: string | Buffer | Array<string | Buffer>;
   /** LIFETIME to ask for (s); the server's answer is what the allocation is refreshed by. */
   lifetimeSeconds?: number;
   /** How long the server keeps a permission (s); default 300 (RFC 8656). Set it when the server is shorter. */
@@ -145,6 +150,17 @@ export function resolveOptions(options: IceAgentOptions = {}): ResolvedOptions {
     if (typeof s.username !== 'string' || typeof s.password !== 'string') {
       throw new InvalidArgumentError('turnServers entries need username and password');
     }
+    if (s.transport !== undefined && s.transport !== 'tcp' && s.transport !== 'tls') {
+      throw new InvalidArgumentError(
+        `turnServers transport must be 'tcp' or 'tls', got ${String(s.transport)}`,
+      );
+    }
+    if (s.rejectUnauthorized !== undefined && typeof s.rejectUnauthorized !== 'boolean') {
+      throw new InvalidArgumentError('turnServers rejectUnauthorized must be a boolean');
+    }
+    if (s.ca !== undefined && !isPemList(s.ca)) {
+      throw new InvalidArgumentError('turnServers ca must be a PEM string, a Buffer or an array of them');
+    }
     if (s.lifetimeSeconds !== undefined) positive('turnServers lifetimeSeconds', s.lifetimeSeconds, 1);
     if (s.permissionLifetimeSeconds !== undefined)
       positive('turnServers permissionLifetimeSeconds', s.permissionLifetimeSeconds, 1);
@@ -160,6 +176,11 @@ function validateServer(name: string, s: { host: string; port: number }): void {
     throw new InvalidArgumentError(`${name} entries need a host`);
   }
   positive(`${name} port`, s.port, 1, 65535);
+}
+
+function isPemList(value: unknown): boolean {
+  const one = (v: unknown) => typeof v === 'string' || Buffer.isBuffer(v);
+  return one(value) || (Array.isArray(value) && value.length > 0 && value.every(one));
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

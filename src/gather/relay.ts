@@ -43,6 +43,8 @@ export async function gatherRelay(
           username: server.username,
           password: server.password,
           transport: server.transport,
+          rejectUnauthorized: server.rejectUnauthorized,
+          ca: server.ca,
           lifetimeSeconds: server.lifetimeSeconds,
           permissionLifetimeSeconds: server.permissionLifetimeSeconds,
           timeoutMs: options.timeoutMs,

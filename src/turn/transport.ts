@@ -23,10 +23,12 @@ export function openServerSocket(
     }
     const useTls = server.transport === 'tls';
     // tls.connect passes socket options such as localAddress on to net; its types just do not list them.
-    const tlsOptions: tls.ConnectionOptions & { localAddress?: string } = {
+    const tlsOptions: tls.ConnectionOptions & { localAddress?: string; autoSelectFamily?: boolean } = {
       host: server.host,
       port: server.port,
       localAddress,
+      // Same as plain TCP: the family of the first address must match localAddress, not race both families.
+      autoSelectFamily: false,
       // SNI must be a host name, never an IP literal.
       servername: net.isIP(server.host) === 0 ? server.host : undefined,
       rejectUnauthorized: server.rejectUnauthorized ?? true,

@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,10 @@ export interface CoturnOptions {
   allowLoopbackPeers?: boolean;
   /** Run coturn (and the readiness probe) inside this network namespace; `port` is then required. */
   namespace?: string;
+  /** Also listen for TURN over TLS with a fresh self-signed certificate (needs `openssl`, see {@link hasOpenssl}). */
+  tls?: boolean;
+  /** TLS listening port; default a free one on `listenIp`. */
+  tlsPort?: number;
 }
 
 /** What {@link coturnConfig} needs beyond {@link CoturnOptions}: resolved addresses, port and a private dir. */
@@ -44,6 +48,8 @@ export interface CoturnConfigInput {
   permissionLifetime?: number;
   channelLifetime?: number;
   extra?: string[];
+  /** Enables the TLS listener on this port with this certificate and key (PEM file paths). */
+  tls?: { port: number; certPath: string; keyPath: string };
 }
 
 /** A running coturn instance started by a test. */
@@ -54,6 +60,10 @@ export interface Coturn {
   /** The first user. */
   username: string;
   password: string;
+  /** The TLS listening port, when started with `tls`. */
+  tlsPort?: number;
+  /** The self-signed server certificate (PEM), when started with `tls`: pass it as `ca`. */
+  cert?: string;
   /** Everything coturn printed so far (for diagnosing a failing test). */
   log(): string;
   stop(): Promise<void>;
@@ -75,15 +85,58 @@ export function freePort(host: string): Promise<number> {
   });
 }
 
+/** Whether `openssl` is there to make the test certificate of {@link startCoturn} `tls`. */
+export function hasOpenssl(): boolean {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * The lines of a turnserver.conf: long-term credentials, TCP relay on, no CLI/TLS/DTLS/UDP listener, a private
- * SQLite userdb (never the system one), logging to stdout.
+ * Writes a one-day self-signed certificate for `localhost` / 127.0.0.1 (RSA 2048, unencrypted key) into `dir`.
+ * openssl rather than node:crypto because Node has no API to issue X.509 certificates.
+ */
+export function makeSelfSignedCert(dir: string): { certPath: string; keyPath: string; cert: string } {
+  const certPath = join(dir, 'cert.pem');
+  const keyPath = join(dir, 'key.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-days',
+      '1',
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+    ],
+    { stdio: 'ignore' },
+  );
+  return { certPath, keyPath, cert: readFileSync(certPath, 'utf8') };
+}
+
+/**
+ * The lines of a turnserver.conf: long-term credentials, TCP relay on, no CLI/DTLS/UDP listener, TLS only when
+ * `tls` is given, a private SQLite userdb (never the system one), logging to stdout.
  */
 export function coturnConfig(c: CoturnConfigInput): string[] {
   // 4.6.1 ignores the value of `--permission-lifetime 5` (needs `=`), so a config file is the reliable way.
   return [
     'no-cli',
-    'no-tls',
+    ...(c.tls
+      ? [`tls-listening-port=${c.tls.port}`, `cert=${c.tls.certPath}`, `pkey=${c.tls.keyPath}`]
+      : ['no-tls']),
     'no-dtls',
     'no-udp',
     `listening-ip=${c.listenIp}`,
@@ -122,6 +175,15 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> 
     throw new Error('startCoturn: a namespace needs a port');
   const port = options.port ?? (await freePort(host));
   const dir = mkdtempSync(join(tmpdir(), 'ice-tcp-coturn-'));
+  let tls: { port: number; certPath: string; keyPath: string; cert: string } | undefined;
+  if (options.tls) {
+    try {
+      tls = { port: options.tlsPort ?? (await freeTlsPort(host, port)), ...makeSelfSignedCert(dir) };
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
   const lines = coturnConfig({
     listenIp: host,
     relayIp: options.relayIp ?? host,
@@ -136,6 +198,7 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> 
     permissionLifetime: options.permissionLifetime,
     channelLifetime: options.channelLifetime,
     extra: options.extra,
+    tls,
   });
   const configPath = join(dir, 'turnserver.conf');
   writeFileSync(configPath, `${lines.join('\n')}\n`);
@@ -177,12 +240,30 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> 
   try {
     const dead = () => child.exitCode !== null || child.signalCode !== null;
     await waitForPort(host, port, 10_000, dead, ns);
+    if (tls) await waitForPort(host, tls.port, 10_000, dead, ns);
   } catch (err) {
     await stop();
     throw new Error(`coturn did not start: ${(err as Error).message}\n${output.slice(-2000)}`);
   }
   const [username, password] = Object.entries(users)[0] ?? ['', ''];
-  return { host, port, realm, username, password, log: () => output, stop };
+  return {
+    host,
+    port,
+    realm,
+    username,
+    password,
+    ...(tls ? { tlsPort: tls.port, cert: tls.cert } : {}),
+    log: () => output,
+    stop,
+  };
+}
+
+/** A free port that is not `port` or next to it: coturn also opens listening-port + 1 as its alternate port. */
+async function freeTlsPort(host: string, port: number): Promise<number> {
+  for (;;) {
+    const candidate = await freePort(host);
+    if (Math.abs(candidate - port) > 1) return candidate;
+  }
 }
 
 async function waitForPort(
