@@ -55,7 +55,10 @@ export interface IceAgentOptions {
   checkTimeoutMs?: number;
   /** S-O: pause before dialling again after a RST (ms). Default 20. */
   soRetryDelayMs?: number;
-  /** S-O: send a fresh SYN from the same port this often while unanswered (ms). Default 100. */
+  /**
+   * S-O: replace an unanswered SYN by a fresh socket's from the same port this often (ms); 0 (default) never,
+   * since a new ISN can lock the pair out of a Linux NAT (see SoDialOptions.resynIntervalMs).
+   */
   soResynIntervalMs?: number;
   /** Controlling agent: longest wait, from the first check, for a better pair before nominating (ms). Default 800. */
   nominationWaitMs?: number;
@@ -92,7 +95,7 @@ const DEFAULTS = {
   checkPacingMs: 5,
   checkTimeoutMs: 2500,
   soRetryDelayMs: 20,
-  soResynIntervalMs: 100,
+  soResynIntervalMs: 0,
   nominationWaitMs: 800,
   relayNominationWaitMs: 800,
   remoteEndOfCandidatesTimeoutMs: 5000,
@@ -130,7 +133,10 @@ export function resolveOptions(options: IceAgentOptions = {}): ResolvedOptions {
   positive('checkPacingMs', o.checkPacingMs, 1, 10_000);
   positive('checkTimeoutMs', o.checkTimeoutMs, 10, 600_000);
   positive('soRetryDelayMs', o.soRetryDelayMs, 1, 60_000);
-  positive('soResynIntervalMs', o.soResynIntervalMs, 10, 60_000);
+  positive('soResynIntervalMs', o.soResynIntervalMs, 0, 60_000);
+  if (o.soResynIntervalMs > 0 && o.soResynIntervalMs < 10) {
+    throw new InvalidArgumentError(`soResynIntervalMs must be 0 or 10..60000, got ${o.soResynIntervalMs}`);
+  }
   positive('nominationWaitMs', o.nominationWaitMs, 0, 600_000);
   positive('relayNominationWaitMs', o.relayNominationWaitMs, 0, 600_000);
   positive('remoteEndOfCandidatesTimeoutMs', o.remoteEndOfCandidatesTimeoutMs, 0, 600_000);

@@ -82,7 +82,7 @@ export class SimultaneousOpenPort extends EventEmitter<SimultaneousOpenPortEvent
   }
 
   /**
-   * Connects from this port to the remote: re-SYNs every `resynIntervalMs` while unanswered, retries
+   * Connects from this port to the remote: re-SYNs every `resynIntervalMs` (if > 0) while unanswered, retries
    * `retryDelayMs` after a refusal, and with acceptInbound takes the remote's own connection if its SYN
    * reaches our listener first. SocketError ('ETIMEDOUT', 'ECONNREFUSED', ...) after `timeoutMs`.
    */

@@ -116,11 +116,12 @@ describe.skipIf(!ok)('NAT lab', () => {
     expect(lab.natB?.wan).toBe('203.0.113.2');
   });
 
-  it('loss adds wire-drop chains on both directions of the WAN', async () => {
+  it('loss adds wire-drop chains on both directions of the WAN device', async () => {
     lab = await createLab({ a: { loss: 0.25 }, b: 'public' });
-    const ruleset = await lab.exec('natA', 'nft', ['list', 'table', 'ip', 'lab']);
-    expect(ruleset).toContain('iifname "wan" numgen random mod 1000000 < 250000 drop');
-    expect(ruleset).toContain('oifname "wan" numgen random mod 1000000 < 250000 drop');
+    const ruleset = await lab.exec('natA', 'nft', ['list', 'table', 'netdev', 'lab_wire']);
+    expect(ruleset).toContain('type filter hook ingress device "wan"');
+    expect(ruleset).toContain('type filter hook egress device "wan"');
+    expect(ruleset.match(/numgen random mod 1000000 < 250000 drop/g)).toHaveLength(2);
     expect(natRuleset(lab.natA!)).not.toContain('masquerade fully-random');
   });
 

@@ -38,9 +38,10 @@ export interface NatOptions {
   /** Default 'drop'. */
   filtering?: NatFiltering;
   /**
-   * Probability (0..1) that a packet crossing the WAN wire is lost, drawn per packet and per direction:
-   * outbound packets after SNAT (so the NAT has already made the mapping), inbound packets before conntrack
-   * and de-NAT (as if lost on the wire). Traffic between the LAN and the router itself is never dropped.
+   * Probability (0..1) that an IPv4 packet crossing the WAN wire is lost, drawn per packet and per direction
+   * on the WAN device (netdev egress/ingress): outbound after SNAT and conntrack confirmation (so the NAT keeps
+   * the mapping and state of a lost SYN), inbound before conntrack and de-NAT. Traffic between the LAN and the
+   * router itself is never dropped.
    */
   loss?: number;
   /** First external port of 'sequential' mapping; default 20000. */
@@ -133,8 +134,9 @@ let counter = 0;
 /**
  * The nftables ruleset of one NAT router. Filtering sits in both `input` (an unsolicited SYN to the WAN
  * address itself, i.e. to a mapping that does not exist for that peer) and `forward`; replies of outbound
- * flows are `established`. Loss chains sit outside conntrack's view: inbound before it (priority -300),
- * outbound after SNAT (priority 300).
+ * flows are `established`. Loss sits on the WAN device itself (netdev ingress/egress), outside conntrack's
+ * view as on a lossy wire: an outbound SYN dropped in `postrouting` instead would never confirm its conntrack
+ * entry, so the NAT would forget the mapping and refuse the peer's SYN, which no real NAT does.
  */
 export function natRuleset(nat: LabNat): string {
   const refuse = nat.filtering === 'rst' ? 'meta l4proto tcp reject with tcp reset' : 'meta l4proto tcp drop';
@@ -165,21 +167,24 @@ export function natRuleset(nat: LabNat): string {
     ...mapping,
     '  }',
   ];
+  lines.push('}');
   if (nat.loss > 0) {
-    // numgen random is uniform over 0..2^32-1 reduced mod 1e6: loss is exact to one part in a million.
+    // numgen random is uniform over 0..2^32-1 reduced mod 1e6: loss is exact to one part in a million. IPv4
+    // only: the loss stands for lost IP packets, and a lost ARP would add the neighbour table's 1 s retry.
     const threshold = Math.round(nat.loss * 1_000_000);
     lines.push(
+      'table netdev lab_wire {',
       '  chain wire_in {',
-      '    type filter hook prerouting priority -300; policy accept;',
-      `    iifname "wan" numgen random mod 1000000 < ${threshold} drop`,
+      '    type filter hook ingress device "wan" priority filter; policy accept;',
+      `    meta protocol ip numgen random mod 1000000 < ${threshold} drop`,
       '  }',
       '  chain wire_out {',
-      '    type filter hook postrouting priority 300; policy accept;',
-      `    oifname "wan" numgen random mod 1000000 < ${threshold} drop`,
+      '    type filter hook egress device "wan" priority filter; policy accept;',
+      `    meta protocol ip numgen random mod 1000000 < ${threshold} drop`,
       '  }',
+      '}',
     );
   }
-  lines.push('}');
   return `${lines.join('\n')}\n`;
 }
 
