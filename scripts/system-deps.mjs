@@ -11,7 +11,11 @@ export const SYSTEM_DEPS = [
   },
   { pkg: 'nftables', suites: 'NAT lab and NAT matrix', present: () => has('nft') },
   { pkg: 'coturn', suites: 'TURN client and relay suites, NAT matrix', present: () => has('turnserver') },
-  { pkg: 'openssl', suites: 'TURN over TLS (a self-signed certificate per run)', present: () => has('openssl') },
+  {
+    pkg: 'openssl',
+    suites: 'TURN over TLS (a self-signed certificate per run)',
+    present: () => has('openssl'),
+  },
   {
     pkg: 'gir1.2-nice-0.1 python3-gi',
     suites: 'libnice interoperability',
