@@ -17,7 +17,8 @@ import {
   StunMethod,
   shortTermKey,
 } from '../src/stun/index.js';
-import { readEverything as readAll } from '../test/stun/read-everything.js';
+import { splitAt } from '../test/framing/helpers.js';
+import { everyAttributeMessage, readEverything as readAll } from '../test/stun/fuzz-fixtures.js';
 
 function option(name: string): number | undefined {
   const index = process.argv.indexOf(`--${name}`);
@@ -130,29 +131,7 @@ const stunSeeds: Buffer[] = [
     .xorMappedAddress({ family: 6, address: '2001:db8:1234:5678:11:2233:4455:6677', port: 32853 })
     .software('fuzz')
     .build({ padding: 0x20, integrityKey: key }),
-  new StunMessageBuilder(StunMethod.Allocate, StunClass.ErrorResponse)
-    .username('user:name')
-    .priority(12345)
-    .useCandidate()
-    .iceControlling(42n)
-    .iceControlled(43n)
-    .xorMappedAddress({ family: 4, address: '198.51.100.1', port: 3478 })
-    .mappedAddress({ family: 6, address: '2001:db8::9', port: 1 })
-    .xorPeerAddress({ family: 6, address: '2001:db8::a', port: 2 })
-    .xorRelayedAddress({ family: 4, address: '203.0.113.2', port: 3 })
-    .otherAddress({ family: 4, address: '192.0.2.3', port: 4 })
-    .responseOrigin({ family: 6, address: '::1', port: 5 })
-    .errorCode(438)
-    .unknownAttributes([0x7777, 0x0001])
-    .software('fuzz ünïcödé')
-    .realm('example.org')
-    .nonce('nonce')
-    .lifetime(600)
-    .connectionId(7)
-    .requestedTransport(6)
-    .data(Buffer.from('payload'))
-    .add(0x7777, Buffer.from('?'))
-    .build({ integrityKey: key, fingerprint: true }),
+  everyAttributeMessage(key),
   new StunMessageBuilder(StunMethod.Binding, StunClass.Indication).build({ fingerprint: true }),
 ];
 
@@ -265,14 +244,7 @@ function cutIntoPieces(data: Buffer): Buffer[] {
   const count = data.length <= 512 && rng.chance(0.1) ? data.length : rng.below(7);
   for (let i = 0; i < count; i++) cuts.push(rng.below(data.length + 1));
   cuts.sort((a, b) => a - b);
-  const pieces: Buffer[] = [];
-  let from = 0;
-  for (const cut of cuts) {
-    pieces.push(data.subarray(from, cut));
-    from = cut;
-  }
-  pieces.push(data.subarray(from));
-  return pieces;
+  return splitAt(data, cuts);
 }
 
 /** Flips, truncates or overwrites a length inside a stream: the damage a broken peer or middlebox does. */

@@ -1,15 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { StunParseError } from '../../src/errors.js';
-import {
-  MAGIC_COOKIE,
-  StunAttr,
-  StunClass,
-  StunMessageBuilder,
-  StunMethod,
-  shortTermKey,
-} from '../../src/stun/index.js';
-import { readEverything } from './read-everything.js';
+import { MAGIC_COOKIE, StunAttr, shortTermKey } from '../../src/stun/index.js';
+import { everyAttributeMessage, readEverything } from './fuzz-fixtures.js';
 import { sampleIpv4Response, sampleIpv6Response, sampleLongTermRequest, sampleRequest } from './vectors.js';
 
 const key = shortTermKey('fuzz-password-0123456789');
@@ -20,29 +13,7 @@ const seeds: Buffer[] = [
   sampleIpv4Response,
   sampleIpv6Response,
   sampleLongTermRequest,
-  new StunMessageBuilder(StunMethod.Allocate, StunClass.ErrorResponse)
-    .username('user:name')
-    .priority(12345)
-    .useCandidate()
-    .iceControlling(42n)
-    .iceControlled(43n)
-    .xorMappedAddress({ family: 4, address: '198.51.100.1', port: 3478 })
-    .mappedAddress({ family: 6, address: '2001:db8::9', port: 1 })
-    .xorPeerAddress({ family: 6, address: '2001:db8::a', port: 2 })
-    .xorRelayedAddress({ family: 4, address: '203.0.113.2', port: 3 })
-    .otherAddress({ family: 4, address: '192.0.2.3', port: 4 })
-    .responseOrigin({ family: 6, address: '::1', port: 5 })
-    .errorCode(438)
-    .unknownAttributes([0x7777, 0x0001])
-    .software('fuzz')
-    .realm('example.org')
-    .nonce('nonce')
-    .lifetime(600)
-    .connectionId(7)
-    .requestedTransport(6)
-    .data(Buffer.from('payload'))
-    .add(0x7777, Buffer.from('?'))
-    .build({ integrityKey: key, fingerprint: true }),
+  everyAttributeMessage(key),
 ];
 
 /** Decodes and reads every attribute; returns the kind of outcome, rethrowing anything but StunParseError. */
