@@ -83,3 +83,17 @@ export function activePassiveChecklist(overrides: Partial<ChecklistConfig> = {})
   list.addRemoteCandidate(remoteCandidate({ id: 'R-active', tcpType: 'active' }), 0);
   return list;
 }
+
+/** One host candidate of each tcptype on `address`: active, passive at `basePort`, S-O at `basePort + 1`. */
+export function hostCandidates(prefix: string, address: string, basePort: number): LocalCandidate[] {
+  return [
+    localCandidate(`${prefix}-active`, { tcpType: 'active', address, foundation: `${prefix}a` }),
+    localCandidate(`${prefix}-passive`, {
+      tcpType: 'passive',
+      address,
+      port: basePort,
+      foundation: `${prefix}p`,
+    }),
+    localCandidate(`${prefix}-so`, { tcpType: 'so', address, port: basePort + 1, foundation: `${prefix}s` }),
+  ];
+}

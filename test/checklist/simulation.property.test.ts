@@ -1,21 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Checklist, type ChecklistAction, type LocalCandidate } from '../../src/checklist/index.js';
-import { localCandidate, testConfig } from './helpers.js';
+import { Checklist, type ChecklistAction } from '../../src/checklist/index.js';
+import { hostCandidates, testConfig } from './helpers.js';
 import { type SimAgent, SimNetwork } from './network.js';
-
-function hostCandidates(prefix: string, address: string, basePort: number): LocalCandidate[] {
-  return [
-    localCandidate(`${prefix}-active`, { tcpType: 'active', address, foundation: `${prefix}a` }),
-    localCandidate(`${prefix}-passive`, {
-      tcpType: 'passive',
-      address,
-      port: basePort,
-      foundation: `${prefix}p`,
-    }),
-    localCandidate(`${prefix}-so`, { tcpType: 'so', address, port: basePort + 1, foundation: `${prefix}s` }),
-  ];
-}
 
 const finished = (list: Checklist) => list.state === 'completed' || list.state === 'failed';
 

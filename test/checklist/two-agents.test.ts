@@ -1,20 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Checklist, type ChecklistConfig, type LocalCandidate } from '../../src/checklist/index.js';
-import { localCandidate, testConfig } from './helpers.js';
+import { hostCandidates, localCandidate, testConfig } from './helpers.js';
 import { type SimAgent, SimNetwork } from './network.js';
-
-function hostCandidates(prefix: string, address: string, basePort: number): LocalCandidate[] {
-  return [
-    localCandidate(`${prefix}-active`, { tcpType: 'active', address, foundation: `${prefix}a` }),
-    localCandidate(`${prefix}-passive`, {
-      tcpType: 'passive',
-      address,
-      port: basePort,
-      foundation: `${prefix}p`,
-    }),
-    localCandidate(`${prefix}-so`, { tcpType: 'so', address, port: basePort + 1, foundation: `${prefix}s` }),
-  ];
-}
 
 function agent(name: string, locals: LocalCandidate[], config: Partial<ChecklistConfig>): SimAgent {
   return { name, list: new Checklist(testConfig(config)), locals };

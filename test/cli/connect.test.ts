@@ -1,19 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { patternSha256 } from '../../src/cli/pattern.js';
-import { cliCommand, exchangeLines, LinePeer } from '../support/line-peer.js';
+import { CliPeers, exchangeLines } from '../support/line-peer.js';
 
-let peers: LinePeer[] = [];
-afterEach(() => {
-  for (const p of peers) p.kill();
-  peers = [];
-});
-
-function cli(args: string[]): LinePeer {
-  const [cmd, argv] = cliCommand(args);
-  const p = new LinePeer(cmd, argv);
-  peers.push(p);
-  return p;
-}
+const peers = new CliPeers();
+afterEach(() => peers.killAll());
+const cli = (args: string[]) => peers.spawn(args);
 
 describe('ice-tcp connect: two processes over pipes', () => {
   it('connects, moves 4 MB each way and reports JSON lines', async () => {

@@ -126,3 +126,22 @@ export async function exchangeLines(a: LinePeer, b: LinePeer): Promise<void> {
   a.writeRemote(lb);
   b.writeRemote(la);
 }
+
+/** Spawns `ice-tcp` CLI peers and kills whichever are still running at `killAll()` (call it in afterEach). */
+export class CliPeers {
+  private peers: LinePeer[] = [];
+
+  /** Starts `ice-tcp <args>` from source. */
+  spawn(args: string[]): LinePeer {
+    const [cmd, argv] = cliCommand(args);
+    const peer = new LinePeer(cmd, argv);
+    this.peers.push(peer);
+    return peer;
+  }
+
+  /** Kills every peer spawned so far. */
+  killAll(): void {
+    for (const peer of this.peers) peer.kill();
+    this.peers = [];
+  }
+}

@@ -1,10 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { IceTcpError } from '../../src/errors.js';
 import { TurnAllocation, type TurnPeerConnection } from '../../src/turn/index.js';
 import { type Coturn, freePort, startCoturn } from '../support/coturn.js';
 import { hasCommand, requireOrSkip } from '../support/require.js';
+import { collect, sha256 } from './helpers.js';
 
 const ok = requireOrSkip(
   'TURN client against coturn',
@@ -12,28 +13,6 @@ const ok = requireOrSkip(
 );
 
 const USERS = { alice: 'secret-a', bob: 'secret-b' };
-
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-/** Resolves with exactly the first `n` bytes that arrive on `socket`. */
-function collect(socket: net.Socket, n: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let have = 0;
-    const onData = (d: Buffer) => {
-      chunks.push(d);
-      have += d.length;
-      if (have >= n) {
-        socket.off('data', onData);
-        socket.off('close', onClose);
-        resolve(Buffer.concat(chunks).subarray(0, n));
-      }
-    };
-    const onClose = () => reject(new Error(`socket closed after ${have} of ${n} bytes`));
-    socket.on('data', onData);
-    socket.once('close', onClose);
-  });
-}
 
 function nextConnection(a: TurnAllocation): Promise<TurnPeerConnection> {
   return new Promise((resolve) => a.once('connection', resolve));

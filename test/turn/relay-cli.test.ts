@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { patternSha256 } from '../../src/cli/pattern.js';
 import { type Coturn, startCoturn } from '../support/coturn.js';
-import { cliCommand, exchangeLines, LinePeer } from '../support/line-peer.js';
+import { CliPeers, exchangeLines } from '../support/line-peer.js';
 import { hasCommand, requireOrSkip } from '../support/require.js';
 
 const ok = requireOrSkip(
@@ -9,18 +9,9 @@ const ok = requireOrSkip(
   hasCommand('turnserver') ? [] : ['turnserver'],
 );
 
-let peers: LinePeer[] = [];
-afterEach(() => {
-  for (const p of peers) p.kill();
-  peers = [];
-});
-
-function cli(args: string[]): LinePeer {
-  const [cmd, argv] = cliCommand(args);
-  const p = new LinePeer(cmd, argv);
-  peers.push(p);
-  return p;
-}
+const peers = new CliPeers();
+afterEach(() => peers.killAll());
+const cli = (args: string[]) => peers.spawn(args);
 
 describe.skipIf(!ok)('ice-tcp connect --turn H:P:USER:PASS --force-relay', () => {
   let coturn: Coturn;

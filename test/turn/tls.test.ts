@@ -1,5 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
-import type net from 'node:net';
+import { randomBytes } from 'node:crypto';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { IceAgent, IceTcpError, type TurnServerOptions } from '../../src/index.js';
@@ -7,6 +6,7 @@ import { TurnAllocation, type TurnPeerConnection } from '../../src/turn/index.js
 import { agentPair, sha256Of, writeRandom } from '../agent/helpers.js';
 import { type Coturn, hasOpenssl, startCoturn } from '../support/coturn.js';
 import { hasCommand, requireOrSkip } from '../support/require.js';
+import { collect, sha256 } from './helpers.js';
 
 const missing = [
   ...(hasCommand('turnserver') ? [] : ['turnserver (coturn)']),
@@ -16,28 +16,6 @@ const ok = requireOrSkip('TURN over TLS against coturn', missing);
 
 const USERS = { alice: 'secret-a', bob: 'secret-b' };
 const KIB64 = 64 * 1024;
-
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-/** Resolves with exactly the first `n` bytes that arrive on `socket`. */
-function collect(socket: net.Socket, n: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let have = 0;
-    const onData = (d: Buffer) => {
-      chunks.push(d);
-      have += d.length;
-      if (have >= n) {
-        socket.off('data', onData);
-        socket.off('close', onClose);
-        resolve(Buffer.concat(chunks).subarray(0, n));
-      }
-    };
-    const onClose = () => reject(new Error(`socket closed after ${have} of ${n} bytes`));
-    socket.on('data', onData);
-    socket.once('close', onClose);
-  });
-}
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
   try {
