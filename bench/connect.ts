@@ -5,7 +5,8 @@
  * Run: npx tsx bench/connect.ts [--runs 20] [--tcp-types active,passive,so] [--pacing Ta-ms]
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Candidate, IceAgent, type IceAgentOptions, type TcpType } from '../src/index.js';
+import { IceAgent, type IceAgentOptions, type TcpType } from '../src/index.js';
+import { gathered, median, percentile } from './support.js';
 
 function numberOption(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -33,15 +34,6 @@ interface Sample {
   controlling: number;
   controlled: number;
   pair: string;
-}
-
-async function gathered(agent: IceAgent): Promise<Candidate[]> {
-  const candidates: Candidate[] = [];
-  agent.on('candidate', (c) => {
-    if (c) candidates.push(c);
-  });
-  await agent.gather();
-  return candidates;
 }
 
 async function once(): Promise<Sample> {
@@ -85,17 +77,11 @@ async function once(): Promise<Sample> {
   }
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
-  return sorted[index] ?? Number.NaN;
-}
-
 const round = (ms: number): number => Math.round(ms * 100) / 100;
 
 function summary(values: number[]): { median: number; min: number; p90: number; max: number } {
   return {
-    median: round(percentile(values, 0.5)),
+    median: round(median(values)),
     min: round(Math.min(...values)),
     p90: round(percentile(values, 0.9)),
     max: round(Math.max(...values)),

@@ -8,18 +8,13 @@ import { IceAgent, type IceAgentOptions, type IceConnection } from '../src/index
 import { attachSignaller } from '../src/signalling/attach.js';
 import { createInMemorySignallerPair } from '../src/signalling/in-memory.js';
 import { startCoturn } from '../test/support/coturn.js';
+import { median } from './support.js';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '10' }, mb: { type: 'string', default: '50' } },
 });
 const runs = Number(values.runs);
 const megabytes = Number(values.mb);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-}
 
 /** Connects two agents through the in-memory signaller; ms from start to both connected. */
 async function connectPair(

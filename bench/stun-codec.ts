@@ -6,6 +6,7 @@
 import { createHmac, createSecretKey } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { StunClass, StunMessage, StunMessageBuilder, StunMethod, shortTermKey } from '../src/stun/index.js';
+import { median } from './support.js';
 
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -81,11 +82,6 @@ function pairedRun(fn: () => void, ms: number): { codec: number; floor: number }
     chunks++;
   }
   return { codec: (1e9 * chunks) / codecNs, floor: (1e9 * chunks) / floorNs };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
 const floorCase = cases.floor ?? (() => {});

@@ -10,7 +10,8 @@
 import { once } from 'node:events';
 import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { type Candidate, IceAgent, type IceConnection } from '../src/index.js';
+import { IceAgent, type IceConnection } from '../src/index.js';
+import { gathered, median } from './support.js';
 
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -28,15 +29,6 @@ const WRITE_CHUNK = 1024 * 1024;
 // ---------------------------------------------------------------------------------------------
 // Endpoints
 // ---------------------------------------------------------------------------------------------
-
-async function gathered(agent: IceAgent): Promise<Candidate[]> {
-  const candidates: Candidate[] = [];
-  agent.on('candidate', (c) => {
-    if (c) candidates.push(c);
-  });
-  await agent.gather();
-  return candidates;
-}
 
 /** Two agents on loopback, connected; returns both ends of the nominated pair. */
 async function icePair(): Promise<{ a: IceConnection; b: IceConnection; close(): void }> {
@@ -188,12 +180,6 @@ async function rawPacketRun(a: Socket, b: Socket, count: number): Promise<Timing
 }
 
 // ---------------------------------------------------------------------------------------------
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
 
 const round = (value: number, digits = 3): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
