@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { IceAgent, type IceAgentOptions } from '../../src/index.js';
+import { expect } from 'vitest';
+import { IceAgent, type IceAgentOptions, type IceConnection } from '../../src/index.js';
 import { attachSignaller } from '../../src/signalling/attach.js';
 import { createInMemorySignallerPair } from '../../src/signalling/in-memory.js';
 
@@ -66,4 +67,14 @@ export async function writeRandom(stream: Duplex, n: number, seed: number): Prom
     if (!stream.write(piece)) await new Promise((r) => stream.once('drain', r));
   }
   return hash.digest('hex');
+}
+
+/** A 'ping' packet one way and a 'pong' back: the pair carries packets both ways. */
+export async function roundTrip(a: IceConnection, b: IceConnection): Promise<void> {
+  const got = new Promise<Buffer>((resolve) => b.once('packet', resolve));
+  a.send(Buffer.from('ping'));
+  expect((await got).toString()).toBe('ping');
+  const back = new Promise<Buffer>((resolve) => a.once('packet', resolve));
+  b.send(Buffer.from('pong'));
+  expect((await back).toString()).toBe('pong');
 }

@@ -1,7 +1,7 @@
 import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { IceAgent, type IceAgentOptions, type IceConnection } from '../../src/index.js';
-import { agentPair, sha256Of, writeRandom } from './helpers.js';
+import { IceAgent, type IceAgentOptions } from '../../src/index.js';
+import { agentPair, roundTrip, sha256Of, writeRandom } from './helpers.js';
 
 const hasIPv6Loopback = Object.values(networkInterfaces())
   .flat()
@@ -17,15 +17,6 @@ function pair(a: IceAgentOptions, b: IceAgentOptions) {
   const p = agentPair(a, b);
   cleanup.push(() => p.close());
   return p;
-}
-
-async function roundTrip(a: IceConnection, b: IceConnection): Promise<void> {
-  const got = new Promise<Buffer>((resolve) => b.once('packet', resolve));
-  a.send(Buffer.from('ping'));
-  expect((await got).toString()).toBe('ping');
-  const back = new Promise<Buffer>((resolve) => a.once('packet', resolve));
-  b.send(Buffer.from('pong'));
-  expect((await back).toString()).toBe('pong');
 }
 
 describe('IceAgent on loopback', () => {

@@ -1,13 +1,7 @@
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import {
-  type Candidate,
-  IceAgent,
-  type IceAgentOptions,
-  type IceConnection,
-  type IceTcpError,
-} from '../../src/index.js';
-import { agentPair, sha256Of, writeRandom } from '../agent/helpers.js';
+import { type Candidate, IceAgent, type IceAgentOptions, type IceTcpError } from '../../src/index.js';
+import { agentPair, roundTrip, sha256Of, writeRandom } from '../agent/helpers.js';
 import { type Coturn, freePort, startCoturn } from '../support/coturn.js';
 import { hasCommand, requireOrSkip } from '../support/require.js';
 
@@ -22,15 +16,6 @@ const cleanup: Array<() => void> = [];
 afterEach(() => {
   for (const c of cleanup.splice(0)) c();
 });
-
-async function roundTrip(a: IceConnection, b: IceConnection): Promise<void> {
-  const got = new Promise<Buffer>((resolve) => b.once('packet', resolve));
-  a.send(Buffer.from('ping'));
-  expect((await got).toString()).toBe('ping');
-  const back = new Promise<Buffer>((resolve) => a.once('packet', resolve));
-  b.send(Buffer.from('pong'));
-  expect((await back).toString()).toBe('pong');
-}
 
 /** A TCP server on loopback that accepts and never answers: a check to it hangs until its timeout. */
 async function blackhole(): Promise<{ port: number; close(): void }> {
