@@ -13,12 +13,14 @@ import {
   MAGIC_COOKIE,
   StunAttr,
   StunClass,
+  StunMessage,
   StunMessageBuilder,
   StunMethod,
   shortTermKey,
 } from '../src/stun/index.js';
 import { splitAt } from '../test/framing/helpers.js';
 import { everyAttributeMessage, readEverything as readAll } from '../test/stun/fuzz-fixtures.js';
+import { Prng } from '../test/support/hostile/prng.js';
 
 function option(name: string): number | undefined {
   const index = process.argv.indexOf(`--${name}`);
@@ -38,67 +40,25 @@ const BATCH = 10_000;
 /** Big enough for the largest RFC 4571 frame; drawn once, from the seed. */
 const NOISE_POOL_SIZE = 1 << 20;
 
-/** sfc32: small, fast and good enough to drive a fuzzer; the same seed always gives the same inputs. */
-class Prng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d = 1;
+/** The shared sfc32 generator (same seed, same inputs), with long byte strings cut from a pool of noise. */
+class PooledPrng extends Prng {
+  private pool: Buffer | undefined;
 
-  constructor(seedValue: number) {
-    this.a = 0x9e3779b9;
-    this.b = 0x243f6a88;
-    this.c = seedValue >>> 0;
-    for (let i = 0; i < 16; i++) this.next();
-  }
-
-  /** A uniform 32-bit unsigned integer. */
-  next(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
-  }
-
-  /** A uniform integer in [0, n). */
-  below(n: number): number {
-    return n <= 0 ? 0 : this.next() % n;
-  }
-
-  /** True with probability p. */
-  chance(p: number): boolean {
-    return this.next() < p * 0x1_0000_0000;
-  }
-
-  pick<T>(items: readonly T[]): T {
-    const item = items[this.below(items.length)];
-    if (item === undefined) throw new Error('pick from an empty list');
-    return item;
-  }
-
-  /** `n` random bytes: short ones drawn directly, long ones copied from a random place in a pool of noise. */
-  bytes(n: number): Buffer {
-    const out = Buffer.allocUnsafe(n);
-    if (n <= 64) {
-      for (let i = 0; i < n; i++) out[i] = this.next() & 0xff;
-      return out;
-    }
+  /** `n` random bytes: short ones drawn directly, long ones copied from a random place in the pool. */
+  override bytes(n: number): Buffer {
+    if (n <= 64) return super.bytes(n);
     if (this.pool === undefined) {
       this.pool = Buffer.allocUnsafe(NOISE_POOL_SIZE);
       for (let i = 0; i < NOISE_POOL_SIZE; i += 4) this.pool.writeUInt32LE(this.next(), i);
     }
+    const out = Buffer.allocUnsafe(n);
     const from = this.below(NOISE_POOL_SIZE - n + 1);
     this.pool.copy(out, 0, from, from + n);
     return out;
   }
-
-  private pool: Buffer | undefined;
 }
 
-const rng = new Prng(seed);
+const rng = new PooledPrng(seed);
 
 /** Lengths near the edges parsers get wrong: zero, off-by-one around words and limits, the 16-bit maximum. */
 const EDGE_LENGTHS = [
@@ -222,9 +182,9 @@ function stunInput(): Buffer {
   return buf;
 }
 
-/** Decodes and reads every attribute through every getter; throws what the parser throws. */
+/** Decodes and reads every attribute through every getter; only decode may throw (StunParseError). */
 function readEverything(buf: Buffer): void {
-  readAll(buf, key);
+  readAll(StunMessage.decode(buf), key);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -383,49 +343,49 @@ function runStream(parser: StreamParser, c: StreamCase, maxBuffered: number): vo
  * arrive in order, never overrun their frame, and every frame must be announced before its pieces.
  */
 class PassThroughDeframer implements StreamParser {
-  readonly #deframer: Rfc4571Deframer;
-  #out: Buffer[] = [];
-  #pieces: Buffer[] = [];
-  #remaining = 0;
-  readonly #sink = {
+  private readonly deframer: Rfc4571Deframer;
+  private out: Buffer[] = [];
+  private pieces: Buffer[] = [];
+  private remaining = 0;
+  private readonly sink = {
     frame: (frame: Buffer): void => {
-      if (this.#remaining > 0) throw new InvariantError('a whole frame inside a passed-through one');
-      this.#out.push(frame);
+      if (this.remaining > 0) throw new InvariantError('a whole frame inside a passed-through one');
+      this.out.push(frame);
     },
     bytes: (piece: Buffer): void => {
-      if (piece.length === 0 || piece.length > this.#remaining) {
-        throw new InvariantError(`piece of ${piece.length} bytes with ${this.#remaining} to come`);
+      if (piece.length === 0 || piece.length > this.remaining) {
+        throw new InvariantError(`piece of ${piece.length} bytes with ${this.remaining} to come`);
       }
-      this.#pieces.push(piece);
-      this.#remaining -= piece.length;
-      if (this.#remaining === 0) this.#out.push(Buffer.concat(this.#pieces));
-      if (this.#remaining === 0) this.#pieces = [];
+      this.pieces.push(piece);
+      this.remaining -= piece.length;
+      if (this.remaining === 0) this.out.push(Buffer.concat(this.pieces));
+      if (this.remaining === 0) this.pieces = [];
     },
     streams: (_firstByte: number, length: number): boolean => {
-      if (this.#remaining > 0) throw new InvariantError('a frame announced inside a passed-through one');
+      if (this.remaining > 0) throw new InvariantError('a frame announced inside a passed-through one');
       if (!rng.chance(0.7)) return false;
-      this.#remaining = length;
+      this.remaining = length;
       return true;
     },
   };
 
   constructor(maxFrameSize: number) {
-    this.#deframer = new Rfc4571Deframer({ maxFrameSize });
+    this.deframer = new Rfc4571Deframer({ maxFrameSize });
   }
 
   get bufferedBytes(): number {
-    return this.#deframer.bufferedBytes;
+    return this.deframer.bufferedBytes;
   }
 
   push(chunk: Buffer): Buffer[] {
-    this.#out = [];
-    this.#deframer.pushTo(chunk, this.#sink);
-    return this.#out;
+    this.out = [];
+    this.deframer.pushTo(chunk, this.sink);
+    return this.out;
   }
 
   end(): void {
-    this.#deframer.end();
-    if (this.#remaining > 0) throw new InvariantError('end() accepted a passed-through frame cut short');
+    this.deframer.end();
+    if (this.remaining > 0) throw new InvariantError('end() accepted a passed-through frame cut short');
   }
 }
 

@@ -42,15 +42,14 @@ const iceStream = ice.stream();
 let app: net.Socket;
 if (mode === 'serve') {
   const [host = '127.0.0.1', port = ''] = where.split(':');
-  app = net.connect(Number(port), host);
+  // half-open, as the ICE stream is: a client that ends its request (nc -N) still gets the whole answer
+  app = net.connect({ port: Number(port), host, allowHalfOpen: true });
 } else {
-  const server = net.createServer().listen(Number(where), '127.0.0.1');
+  const server = net.createServer({ allowHalfOpen: true }).listen(Number(where), '127.0.0.1');
   console.error(`listening on 127.0.0.1:${where}`);
   app = await new Promise<net.Socket>((resolve) => server.once('connection', resolve));
   server.close();
 }
-// both directions with backpressure; either side ending ends the tunnel
-await Promise.race([pipeline(app, iceStream), pipeline(iceStream, app)]).catch((err: Error) =>
-  console.error(`tunnel closed: ${err.message}`),
-);
+// both directions with backpressure; each ends on its own, the tunnel closes once both ended (or one failed)
+await pipeline(app, iceStream, app).catch((err: Error) => console.error(`tunnel closed: ${err.message}`));
 agent.close();

@@ -1,12 +1,18 @@
 #!/usr/bin/env node
 // `npm test`: make the system tools present where we can (Debian + root), say loudly which suites cannot
-// run here and how to enable them, then run every suite with vitest.
+// run here and how to enable them, then run every vitest project (unit, loopback, lab; vitest.config.ts).
+// Extra arguments go to vitest; with `--project` naming only unit/loopback the system tools are not needed.
 import { spawnSync } from 'node:child_process';
 import { canInstall, ensureSystemDeps } from './system-deps.mjs';
 
 const requireAll = process.env.ICE_TCP_REQUIRE_ALL === '1';
-const missing = ensureSystemDeps();
-const notRoot = process.getuid?.() !== 0;
+const projects = process.argv.slice(2).flatMap((arg, i, all) => {
+  if (arg.startsWith('--project=')) return [arg.slice('--project='.length)];
+  return arg === '--project' && all[i + 1] !== undefined ? [all[i + 1]] : [];
+});
+const needsLab = projects.length === 0 || projects.includes('lab');
+const missing = needsLab ? ensureSystemDeps() : [];
+const notRoot = needsLab && process.getuid?.() !== 0;
 
 const warnings = [];
 if (notRoot) warnings.push('network-namespace suites (S-O over veth, NAT lab, NAT matrix) need root');

@@ -1,16 +1,27 @@
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
-import { ConnectionPool } from './agent/connection-pool.js';
+import { type CheckOutcome, ConnectionPool } from './agent/connection-pool.js';
 import { generateParameters, generateTieBreaker, type IceParameters } from './agent/credentials.js';
 import { type IceAgentOptions, type IceRole, type ResolvedOptions, resolveOptions } from './agent/options.js';
+import { PairLog } from './agent/pair-log.js';
+import { PairSignals } from './agent/pair-signals.js';
+import type { GatheringState, IceState } from './agent/state.js';
 import { buildStats, type IceStats } from './agent/stats.js';
+import { parseDescription } from './candidate/description.js';
+import { otherPreferenceOf } from './candidate/factory.js';
 import { candidatePriority } from './candidate/priority.js';
 import { formatCandidate, parseCandidate } from './candidate/sdp.js';
-import type { Candidate } from './candidate/types.js';
-import { Checklist, type ChecklistAction, type LocalCandidate } from './checklist/index.js';
+import type { Candidate, LocalCandidate } from './candidate/types.js';
+import {
+  Checklist,
+  type ChecklistAction,
+  type IncomingCheck,
+  type IncomingCheckResult,
+} from './checklist/index.js';
 import { IceConnection } from './connection/ice-connection.js';
 import {
   AbortedError,
+  CandidateLimitError,
   ClosedError,
   GatherError,
   IceFailedError,
@@ -18,18 +29,12 @@ import {
   IceTimeoutError,
   InvalidArgumentError,
 } from './errors.js';
-import { isStunFrame } from './framing/index.js';
 import { defaultLocalAddresses, explicitLocalAddresses } from './gather/addresses.js';
 import { type GatherResource, gatherCandidates, type LocalEndpoint } from './gather/index.js';
-import { parseDescription } from './signalling/description.js';
 
 const log = createDebug('ice-tcp:agent');
 
-/** Overall state of the agent, as in RTCIceConnectionState. */
-export type IceState = 'new' | 'checking' | 'connected' | 'completed' | 'disconnected' | 'failed' | 'closed';
-
-/** Gathering progress. */
-export type GatheringState = 'new' | 'gathering' | 'complete';
+export type { GatheringState, IceState } from './agent/state.js';
 
 /** The nominated pair, as reported by the `'selected-pair'` event. */
 export interface SelectedPair {
@@ -58,9 +63,13 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   private readonly tieBreaker = generateTieBreaker();
   private readonly endpoints = new Map<string, LocalEndpoint>();
   private readonly pendingRemote: Candidate[] = [];
+  /** Distinct remote candidate lines accepted, against maxRemoteCandidates. */
+  private readonly remoteLines = new Set<string>();
   private readonly resources: GatherResource[] = [];
   private readonly pool: ConnectionPool;
   private checklist: Checklist | undefined;
+  private readonly pairSignals = new PairSignals();
+  private readonly pairLog = new PairLog();
   private remote: IceParameters | undefined;
   private remoteEnded = false;
   private sharedFirst = false;
@@ -78,7 +87,12 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   }>();
   private idCounter = 0;
   private readonly startedAt = performance.now();
-  private readonly abortListener = () => this.fail(new AbortedError('aborted by signal'));
+  /** Aborted when the agent closes, fails or is aborted: ends gathering and every pending operation at once. */
+  private readonly lifetime = new AbortController();
+  /** Why the agent stopped early (closed or aborted): what pending and later operations reject with. */
+  private ended: IceTcpError | undefined;
+  private readonly abortListener = () =>
+    this.abort(new AbortedError('aborted by signal', { cause: this.options.signal?.reason }));
 
   constructor(options: IceAgentOptions = {}) {
     super();
@@ -89,13 +103,20 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
       localUfrag: this.params.ufrag,
       localPwd: this.params.pwd,
       maxFrameSize: this.options.maxFrameSize,
-      checkTimeoutMs: this.options.checkTimeoutMs,
+      dialTimeoutMs: this.options.dialTimeoutMs,
       soRetryDelayMs: this.options.soRetryDelayMs,
       soResynIntervalMs: this.options.soResynIntervalMs,
-      now: () => this.now(),
-      checklist: () => this.ensureChecklist(),
+      signal: this.lifetime.signal,
+      pending: this.pendingLimits(),
       remote: () => this.remote,
-      afterEvent: () => this.pump(),
+      events: {
+        onCheckOutcome: (pairId, outcome) => this.onCheckOutcome(pairId, outcome),
+        onInboundCheck: (check, answer) => this.onInboundCheck(check, answer),
+        onConnectionLost: (pairId) => {
+          this.checklist?.onConnectionLost(pairId, this.now());
+          this.pump();
+        },
+      },
     });
     const signal = this.options.signal;
     if (signal?.aborted) queueMicrotask(this.abortListener);
@@ -125,13 +146,14 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
 
   /** Gathers local candidates; each is emitted as `'candidate'`, then `null`. Idempotent. */
   gather(): Promise<void> {
-    if (this.stateValue === 'closed') return Promise.reject(new ClosedError('agent is closed'));
+    if (this.ended) return Promise.reject(this.ended);
     this.gathering ??= this.runGathering();
     return this.gathering;
   }
 
   /** Sets the peer's ufrag and password (RFC 8445 §5.3); checks start once these are known. */
   setRemoteParameters(parameters: { ufrag: string; pwd: string }): void {
+    this.assertOpen();
     if (!parameters || typeof parameters.ufrag !== 'string' || typeof parameters.pwd !== 'string') {
       throw new InvalidArgumentError('remote parameters need string ufrag and pwd');
     }
@@ -150,7 +172,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
    * `'a=end-of-candidates'` means the peer has no more. Bad lines throw `CandidateParseError`.
    */
   addRemoteCandidate(candidate: string | Candidate | null): void {
-    if (this.stateValue === 'closed') return;
+    this.assertOpen();
     if (
       candidate === null ||
       (typeof candidate === 'string' && /^(a=)?end-of-candidates\s*$/.test(candidate.trim()))
@@ -162,6 +184,12 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     }
     const parsed =
       typeof candidate === 'string' ? parseCandidate(candidate) : parseCandidate(formatCandidate(candidate));
+    const key = formatCandidate(parsed);
+    if (!this.remoteLines.has(key)) {
+      if (this.remoteLines.size >= this.options.maxRemoteCandidates)
+        throw new CandidateLimitError(this.options.maxRemoteCandidates);
+      this.remoteLines.add(key);
+    }
     this.pool.permitRemote(parsed.address);
     // a peer behind a NAT reaches our relay from its public IP: the raddr of its relay candidates
     if (parsed.type === 'relay' && parsed.relatedAddress !== undefined)
@@ -189,12 +217,21 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
 
   /** Applies the peer's description (same format; CRLF and missing `a=` tolerated). */
   setRemoteDescription(lines: string | readonly string[]): void {
+    this.assertOpen();
     const d = parseDescription(lines);
     if (d.ufrag === undefined || d.pwd === undefined) {
       throw new InvalidArgumentError('remote description lacks a=ice-ufrag or a=ice-pwd');
     }
     this.setRemoteParameters({ ufrag: d.ufrag, pwd: d.pwd });
-    for (const c of d.candidates) this.addRemoteCandidate(c);
+    for (const c of d.candidates) {
+      try {
+        this.addRemoteCandidate(c);
+      } catch (err) {
+        // the extra ones are reported, the rest of the description (end-of-candidates) still applies
+        if (!(err instanceof CandidateLimitError)) throw err;
+        this.emit('error', err);
+      }
+    }
     if (d.endOfCandidates) this.addRemoteCandidate(null);
   }
 
@@ -205,6 +242,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
    */
   connect(): Promise<IceConnection> {
     if (this.connection) return Promise.resolve(this.connection);
+    if (this.ended) return Promise.reject(this.ended);
     if (this.failure) return Promise.reject(this.failure);
     void this.gather().catch(() => undefined);
     return new Promise<IceConnection>((resolve, reject) => {
@@ -233,6 +271,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
       pairs: this.checklist?.pairs() ?? [],
       selectedPairId: this.checklist?.selectedPair?.id,
       bytesOf: (pairId) => this.pool.bytesOf(pairId),
+      droppedMessages: this.pool.droppedMessages,
     });
   }
 
@@ -240,10 +279,30 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   close(): void {
     if (this.stateValue === 'closed') return;
     this.options.signal?.removeEventListener('abort', this.abortListener);
-    this.settle(new ClosedError('agent closed'));
+    this.ended ??= new ClosedError('agent closed');
+    this.settle(this.ended);
     this.connection?.close();
     this.shutdown();
     this.setState('closed');
+  }
+
+  private pendingLimits(): { maxPendingConnections: number; pendingDeadlineMs: number } {
+    return {
+      maxPendingConnections: this.options.maxUnauthenticatedConnections,
+      pendingDeadlineMs: this.options.unauthenticatedTimeoutMs,
+    };
+  }
+
+  /** Closed or aborted: a call that would start or feed ICE fails at once rather than being ignored. */
+  private assertOpen(): void {
+    if (this.ended) throw this.ended;
+  }
+
+  /** The application's signal fired: every pending operation ends now with its reason as the cause. */
+  private abort(error: AbortedError): void {
+    if (this.ended || this.stateValue === 'closed') return;
+    this.ended = error;
+    this.fail(error);
   }
 
   private now(): number {
@@ -268,20 +327,23 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
         turnServers: this.options.turnServers,
         forceRelay: this.options.forceRelay,
         timeoutMs: this.options.gatherTimeoutMs,
-        signal: this.options.signal,
+        signal: this.lifetime.signal,
         nextId: () => `L${++this.idCounter}`,
         maxFrameSize: this.options.maxFrameSize,
+        pending: this.pendingLimits(),
         onError: (e) => this.emit('error', e),
       },
       (endpoint) => this.onEndpoint(endpoint),
     );
+    if (this.lifetime.signal.aborted) {
+      // closed, aborted or failed meanwhile: what gathering still opened goes at once, its errors are moot
+      for (const r of resources) r.reset();
+      if (this.ended) throw this.ended;
+      return;
+    }
     this.resources.push(...resources);
     for (const err of errors) {
       this.emit('error', err instanceof IceTcpError ? err : new GatherError(err.message, { cause: err }));
-    }
-    if (this.stateValue === 'closed') {
-      for (const r of resources) r.reset();
-      return;
     }
     this.checklist?.setLocalGatheringComplete(this.now());
     this.setGatheringState('complete');
@@ -310,6 +372,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
         tieBreaker: this.tieBreaker,
         pacingMs: this.options.checkPacingMs,
         checkTimeoutMs: this.options.checkTimeoutMs,
+        passiveGraceMs: this.options.passiveGraceMs,
         maxPairs: this.options.maxPairs,
         nominationWaitMs: this.options.nominationWaitMs,
         relayNominationWaitMs: this.options.relayNominationWaitMs,
@@ -333,6 +396,24 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     this.pump();
   }
 
+  /** The pool's report of our check: the checklist learns it, then runs. */
+  private onCheckOutcome(pairId: string, outcome: CheckOutcome): void {
+    const checklist = this.checklist;
+    if (!checklist) return;
+    const now = this.now();
+    if (outcome.kind === 'success') checklist.onCheckSuccess(pairId, now);
+    else if (outcome.kind === 'role-conflict') checklist.onRoleConflict(pairId, now);
+    else checklist.onCheckFailure(pairId, now, outcome.reason);
+    this.pump();
+  }
+
+  /** The peer's authenticated check: may come before its parameters, so it may create the checklist. */
+  private onInboundCheck(check: IncomingCheck, answer: (result: IncomingCheckResult) => void): void {
+    const result = this.ensureChecklist().onIncomingCheck(check, this.now());
+    answer(result);
+    this.pump();
+  }
+
   /** Runs the checklist: executes its due actions, then sleeps until its next wake-up. */
   private pump(): void {
     if (!this.checklist || this.stateValue === 'closed' || this.stateValue === 'new') return;
@@ -349,6 +430,9 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     } finally {
       this.pumping = false;
     }
+    const checklist = this.checklist;
+    this.pairSignals.abortMissing((pairId) => checklist.getPair(pairId) !== undefined);
+    this.pairLog.observe(checklist.pairs());
     this.schedule();
   }
 
@@ -365,23 +449,27 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
       case 'check': {
         const pair = this.checklist?.getPair(action.pairId);
         if (!pair || !this.remote) return;
+        this.pairLog.checkSent(pair, action.useCandidate, action.triggered);
+        // RFC 8445 §7.1.1: PRIORITY is what a peer-reflexive candidate learned from this check would get
         const priority = candidatePriority({
           type: 'prflx',
           tcpType: pair.local.tcpType,
-          otherPreference: (pair.local.priority >> 8) & 0x1fff,
+          otherPreference: otherPreferenceOf(pair.local.priority),
         });
-        this.pool.check(pair, {
+        const params = {
           useCandidate: action.useCandidate,
           priority,
           role: this.checklist?.role ?? 'controlling',
           tieBreaker: this.tieBreaker,
-        });
+        } as const;
+        this.pool.check(pair, params, this.pairSignals.signalOf(pair.id));
         break;
       }
       case 'pair-succeeded':
         if (this.stateValue === 'checking') this.setState('connected');
         break;
       case 'pair-failed':
+        this.pairSignals.abort(action.pairId, 'failed');
         this.pool.dropPair(action.pairId);
         break;
       case 'role-changed':
@@ -391,6 +479,8 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
         this.onSelected(action.pairId);
         break;
       case 'failed':
+        this.pairLog.observe(this.checklist?.pairs() ?? []);
+        this.pairLog.summary(action.reason, this.checklist?.pairs() ?? []);
         this.fail(new IceFailedError(`ICE failed: ${action.reason}`));
         break;
     }
@@ -403,12 +493,14 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
       this.fail(new IceFailedError('nominated pair has no connection'));
       return;
     }
+    this.pairLog.nominated(pair);
+    this.pairSignals.abortAllBut(pairId, 'another pair was nominated');
     link.handedOff = true;
     const connection = new IceConnection(
       link.connection,
       publicCandidate(pair.local),
-      pair.remote,
-      isStunFrame,
+      candidateFields(pair.remote),
+      (frame) => link.handleControlFrame(frame),
       link.takeHeldFrames(),
     );
     link.connection.resume();
@@ -418,7 +510,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
       if (this.stateValue === 'completed') this.setState('disconnected');
     });
     if (this.stateValue === 'checking') this.setState('connected');
-    this.emit('selected-pair', { local: publicCandidate(pair.local), remote: pair.remote });
+    this.emit('selected-pair', { local: publicCandidate(pair.local), remote: candidateFields(pair.remote) });
     this.setState('completed');
     log('selected %s after %d ms', pairId, Math.round(this.now()));
     for (const w of this.waiters) w.resolve(connection);
@@ -440,6 +532,8 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   }
 
   private shutdown(): void {
+    this.lifetime.abort(this.ended ?? this.failure);
+    this.pairSignals.abortAllBut(this.checklist?.selectedPair?.id, 'agent stopped');
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.pool.closeAll(this.checklist?.selectedPair?.id);
@@ -461,13 +555,21 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
 
 /** The candidate as signalled: without the agent's internal id and base. */
 function publicCandidate(c: LocalCandidate | Candidate): Candidate {
+  return { ...candidateFields(c), port: c.tcpType === 'active' ? 9 : c.port };
+}
+
+/**
+ * Only the {@link Candidate} fields: a remote candidate as the application sees it, without the checklist's
+ * id. Its port is kept: a peer-reflexive active candidate's is the peer's real source port, not 9.
+ */
+function candidateFields(c: Candidate): Candidate {
   return {
     foundation: c.foundation,
     component: c.component,
     transport: 'TCP',
     priority: c.priority,
     address: c.address,
-    port: c.tcpType === 'active' ? 9 : c.port,
+    port: c.port,
     type: c.type,
     tcpType: c.tcpType,
     ...(c.relatedAddress !== undefined ? { relatedAddress: c.relatedAddress } : {}),

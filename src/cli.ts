@@ -1,121 +1,87 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
-import type { IceAgentOptions, StunServerAddress, TurnServerOptions } from './agent/options.js';
-import { runConnect } from './cli/connect.js';
-import { runDemo } from './cli/demo.js';
+import { readFileSync } from 'node:fs';
+import { type CliCommand, commandHelp, parseCommand, usageError } from './cli/args.js';
+import { COMMANDS } from './cli/commands.js';
 import { InvalidArgumentError } from './errors.js';
 
 const USAGE = `ice-tcp — ICE-TCP connectivity (RFC 8445 + RFC 6544)
 
-usage:
-  ice-tcp demo [--bytes N] [--bind IP]... [--json]
-      two agents in this process: gather, check, nominate, move data both ways
-  ice-tcp connect [--controlling|--controlled] [--bind IP]... [--remote FILE|-] [--stun H:P]...
-                  [--turn H:P:USER:PASS]... [--force-relay] [--tcp-types active,passive,so]
-                  [--send-bytes N] [--expect-bytes N] [--echo] [--timeout S] [--json]
-      print our a= lines and a blank line, read the peer's (stdin or FILE), connect, move bytes
-  ice-tcp stun-server [--host H] [--port P] [--alt-port P2] [--alt-host H2] [--json]
-  ice-tcp natcheck --stun H:P [--stun H2:P2] [--bind IP] [--json]
+usage: ice-tcp <command> [options]        ice-tcp <command> --help for its options
+
+commands:
+  demo            two agents in this process: gather, check, nominate, move data both ways
+  connect         copy-paste a= lines with a peer, connect, move test bytes or bridge stdin/stdout
+  tunnel serve    behind the NAT: forward each tunnelled TCP connection to --forward HOST:PORT
+  tunnel connect  on the client: accept TCP connections on --listen HOST:PORT, tunnel each one
+  stun-server     STUN Binding server over TCP and UDP
+  natcheck        probe this host's NAT over TCP and say what ICE-TCP can do through it
+  rendezvous      WebSocket signalling server with rooms
+
+options:
+  --help          print this help (or a command's, after the command)
+  --version       print the version of ice-tcp
 `;
 
-function fail(message: string): never {
-  throw new InvalidArgumentError(message);
+function version(): string {
+  // dist/cli.js and src/cli.ts both sit one level below package.json
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
 }
 
-function int(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) fail(`--${name} needs a non-negative integer, got ${value}`);
-  return n;
-}
-
-function hostPort(value: string, what: string): StunServerAddress {
-  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(value);
-  if (!m) fail(`${what} needs HOST:PORT, got ${value}`);
-  return { host: m[1] as string, port: Number(m[2]) };
-}
-
-function turnServer(value: string): TurnServerOptions {
-  const m = /^\[?([^\]]+?)\]?:(\d{1,5}):([^:]+):(.+)$/.exec(value);
-  if (!m) fail(`--turn needs HOST:PORT:USER:PASS, got ${value}`);
-  return { host: m[1] as string, port: Number(m[2]), username: m[3] as string, password: m[4] as string };
+/** `rendezvous` ships in its own module (src/cli/rendezvous.ts, exporting `rendezvousCommand`). */
+async function optionalCommand(name: string): Promise<CliCommand> {
+  const specifier = `./cli/${name}.js`;
+  try {
+    const mod = (await import(specifier)) as { rendezvousCommand?: CliCommand };
+    if (mod.rendezvousCommand) return mod.rendezvousCommand;
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+  }
+  throw new InvalidArgumentError(`${name} is not available in this build of ice-tcp`);
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
+  const [first, ...rest] = argv;
+  if (first === undefined) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  if (first === '--help' || first === '-h' || first === 'help') {
     process.stdout.write(USAGE);
-    return command ? 0 : 2;
+    return 0;
   }
-  const { values } = parseArgs({
-    args: rest,
-    strict: true,
-    options: {
-      json: { type: 'boolean', default: false },
-      bytes: { type: 'string' },
-      bind: { type: 'string', multiple: true },
-      controlling: { type: 'boolean', default: false },
-      controlled: { type: 'boolean', default: false },
-      remote: { type: 'string', default: '-' },
-      stun: { type: 'string', multiple: true },
-      turn: { type: 'string', multiple: true },
-      'force-relay': { type: 'boolean', default: false },
-      'tcp-types': { type: 'string' },
-      'send-bytes': { type: 'string' },
-      'expect-bytes': { type: 'string' },
-      echo: { type: 'boolean', default: false },
-      timeout: { type: 'string' },
-      host: { type: 'string' },
-      port: { type: 'string' },
-      'alt-port': { type: 'string' },
-      'alt-host': { type: 'string' },
-    },
-  });
-  switch (command) {
-    case 'demo':
-      return runDemo({
-        json: values.json,
-        bytes: int('bytes', values.bytes, 16 * 1024 * 1024),
-        addresses: values.bind,
-      });
-    case 'connect': {
-      if (values.controlling && values.controlled) fail('--controlling and --controlled exclude each other');
-      const agent: IceAgentOptions = {
-        role: values.controlling ? 'controlling' : values.controlled ? 'controlled' : undefined,
-        addresses: values.bind,
-        stunServers: (values.stun ?? []).map((s) => hostPort(s, '--stun')),
-        turnServers: (values.turn ?? []).map(turnServer),
-        forceRelay: values['force-relay'],
-        connectTimeoutMs: int('timeout', values.timeout, 30) * 1000,
-        tcpTypes: values['tcp-types']?.split(',') as IceAgentOptions['tcpTypes'],
-      };
-      return runConnect({
-        agent,
-        remote: values.remote,
-        sendBytes: int('send-bytes', values['send-bytes'], 0),
-        expectBytes: int('expect-bytes', values['expect-bytes'], 0),
-        echo: values.echo,
-      });
-    }
-    case 'stun-server': {
-      const { runStunServer } = await import('./cli/stun-server.js');
-      return runStunServer({
-        host: values.host ?? '0.0.0.0',
-        port: int('port', values.port, 3478),
-        alternatePort: values['alt-port'] === undefined ? undefined : int('alt-port', values['alt-port'], 0),
-        alternateHost: values['alt-host'],
-        json: values.json,
-      });
-    }
-    case 'natcheck': {
-      const { runNatcheck } = await import('./cli/natcheck.js');
-      const servers = (values.stun ?? []).map((s) => hostPort(s, '--stun'));
-      if (servers.length === 0) fail('natcheck needs --stun HOST:PORT');
-      return runNatcheck({ servers, bind: values.bind?.[0], json: values.json });
-    }
-    default:
-      fail(`unknown command ${command}\n\n${USAGE}`);
+  if (first === '--version' || first === '-v') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
   }
+  let name = first;
+  let args = rest;
+  if (first === 'tunnel') {
+    const [sub, ...tail] = rest;
+    if (sub === 'serve' || sub === 'connect') {
+      name = `tunnel ${sub}`;
+      args = tail;
+    } else if (sub === undefined || sub === '--help' || sub === '-h') {
+      process.stdout.write(
+        `${commandHelp(COMMANDS['tunnel serve']!.spec)}\n${commandHelp(COMMANDS['tunnel connect']!.spec)}`,
+      );
+      return sub === undefined ? 2 : 0;
+    } else {
+      usageError('tunnel', `unknown subcommand ${sub}: use tunnel serve or tunnel connect`);
+    }
+  }
+  if (first.startsWith('-'))
+    throw new InvalidArgumentError(`a command comes first, got ${first} (see ice-tcp --help)`);
+  const command = COMMANDS[name] ?? (name === 'rendezvous' ? await optionalCommand(name) : undefined);
+  if (!command) throw new InvalidArgumentError(`unknown command ${name} (see ice-tcp --help)`);
+  const { values, positionals } = parseCommand(command.spec, args);
+  if (values.help) {
+    process.stdout.write(commandHelp(command.spec));
+    return 0;
+  }
+  return command.run(values, positionals);
 }
 
 main(process.argv.slice(2)).then(
@@ -131,8 +97,7 @@ main(process.argv.slice(2)).then(
     } else {
       process.stderr.write(`ice-tcp: ${e.message ?? String(err)}\n`);
     }
-    // usage errors (ours, or node:util parseArgs's ERR_PARSE_ARGS_*) exit 2, like other Unix tools
-    const usage = e.code === 'ERR_INVALID_ARGUMENT' || e.code?.startsWith('ERR_PARSE_ARGS_') === true;
-    process.exitCode = usage ? 2 : 1;
+    // usage errors exit 2, like other Unix tools; anything else that escaped a command is a failure
+    process.exitCode = e.code === 'ERR_INVALID_ARGUMENT' ? 2 : 1;
   },
 );

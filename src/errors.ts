@@ -12,6 +12,7 @@ export type IceTcpErrorCode =
   | 'ERR_FRAME_TOO_LARGE'
   | 'ERR_FRAME_TRUNCATED'
   | 'ERR_CANDIDATE_PARSE'
+  | 'ERR_CANDIDATE_LIMIT'
   | 'ERR_SIGNALLING'
   | 'ERR_ICE_FAILED'
   | 'ERR_ICE_TIMEOUT'
@@ -23,7 +24,8 @@ export type IceTcpErrorCode =
   | 'ERR_TURN_AUTH'
   | 'ERR_TURN_CAPACITY'
   | 'ERR_TURN_CONNECTION'
-  | 'ERR_SOCKET';
+  | 'ERR_SOCKET'
+  | 'ERR_TUNNEL';
 
 /** Base class of every ice-tcp error. */
 export class IceTcpError extends Error {
@@ -104,10 +106,47 @@ export class CandidateParseError extends IceTcpError {
   }
 }
 
+/** A remote candidate beyond `maxRemoteCandidates`: it is dropped (the ones before it stay). */
+export class CandidateLimitError extends IceTcpError {
+  /** The limit in force. */
+  readonly limit: number;
+
+  constructor(limit: number) {
+    super(
+      'ERR_CANDIDATE_LIMIT',
+      `more than ${limit} remote candidates (maxRemoteCandidates): candidate dropped`,
+    );
+    this.limit = limit;
+  }
+}
+
 /** A signalling message was malformed or the signalling channel failed. */
 export class SignallingError extends IceTcpError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_SIGNALLING', message, options);
+  }
+}
+
+/** Why a rendezvous server refused or ended a WebSocket signalling connection. */
+export type RendezvousRefusal =
+  | 'unauthorized'
+  | 'bad-room'
+  | 'room-full'
+  | 'too-many-rooms'
+  | 'message-too-large'
+  | 'rate-limited'
+  | 'room-idle'
+  | 'server-closing'
+  | 'connection-lost';
+
+/** The rendezvous server refused the WebSocket or closed it (`reason`); the code stays `ERR_SIGNALLING`. */
+export class RendezvousError extends SignallingError {
+  /** Why, as one stable word. */
+  readonly reason: RendezvousRefusal;
+
+  constructor(reason: RendezvousRefusal, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.reason = reason;
   }
 }
 
@@ -181,5 +220,50 @@ export class SocketError extends IceTcpError {
   constructor(message: string, syscallCode?: string, options?: { cause?: unknown }) {
     super('ERR_SOCKET', message, options);
     this.syscallCode = syscallCode;
+  }
+}
+
+/** The errno-style code (`ECONNREFUSED`, ...) carried by a Node system error, if any. */
+export function syscallCodeOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  const { code } = error as { code: unknown };
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Which {@link IceTcpError} a foreign throwable becomes in {@link wrapError}. */
+export type WrapAs = 'socket' | 'turn' | 'signalling' | 'gather';
+
+/**
+ * The one error wrapper: an {@link IceTcpError} passes through unchanged, anything else (a Node system error,
+ * a bug's TypeError, a thrown string) becomes the `as` kind with message `${context}: ${detail}`, the original
+ * as `cause` and, for sockets, its errno code as `syscallCode`, so callers always match on `code`.
+ */
+export function wrapError(error: unknown, context: string, as: WrapAs = 'socket'): IceTcpError {
+  if (error instanceof IceTcpError) return error;
+  const message = `${context}: ${error instanceof Error ? error.message : String(error)}`;
+  const options = { cause: error };
+  switch (as) {
+    case 'turn':
+      return new TurnError(message, undefined, 'ERR_TURN', options);
+    case 'signalling':
+      return new SignallingError(message, options);
+    case 'gather':
+      return new GatherError(message, options);
+    default:
+      return new SocketError(message, syscallCodeOf(error), options);
+  }
+}
+
+/** The error an aborted signal stands for: its reason when that is ours, an {@link AbortedError} otherwise. */
+export function abortReason(signal: AbortSignal): IceTcpError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof IceTcpError) return reason;
+  return new AbortedError(undefined, { cause: reason });
+}
+
+/** A tunnel stream was reset by the peer, its connection went away, or the peer broke the mux protocol. */
+export class TunnelError extends IceTcpError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_TUNNEL', message, options);
   }
 }

@@ -1,12 +1,14 @@
-/** ice-tcp: ICE-TCP (RFC 8445 + RFC 6544) for Node.js. */
+/**
+ * ice-tcp: ICE-TCP (RFC 8445 + RFC 6544) for Node.js.
+ *
+ * Every public name is listed here by hand, never through `export *`: what an application may rely on is a
+ * decision made in review, and test/api-surface.txt records it. The STUN codec, the RFC 4571 framing and the
+ * STUN server are on their own subpaths (`ice-tcp/stun`, `ice-tcp/framing`, `ice-tcp/server`) so that an
+ * application's completions show the agent, not the wire formats.
+ */
 
 export type { IceParameters } from './agent/credentials.js';
-export type {
-  IceAgentOptions,
-  IceRole,
-  StunServerAddress,
-  TurnServerOptions,
-} from './agent/options.js';
+export type { IceAgentOptions, IceRole, StunServerAddress, TurnServerOptions } from './agent/options.js';
 export type { IceStats, PairStats } from './agent/stats.js';
 export {
   type GatheringState,
@@ -15,17 +17,49 @@ export {
   type IceState,
   type SelectedPair,
 } from './agent.js';
-export * from './candidate/index.js';
-export { IceConnection, type IceConnectionEvents } from './connection/ice-connection.js';
-export * from './errors.js';
-export * from './framing/index.js';
-export type { NatReport } from './gather/nat-behaviour.js';
-export { type NatProbeOptions, probeNat } from './gather/nat-probe.js';
+export { formatCandidate, parseCandidate } from './candidate/sdp.js';
+export type { Candidate, CandidateType, TcpType } from './candidate/types.js';
+export type { PairState } from './checklist/index.js';
+// A type only: connections come from `agent.connect()`; the constructor takes internal transport objects.
+export type { IceConnection, IceConnectionEvents } from './connection/ice-connection.js';
 export {
-  StunServer,
-  type StunServerEndpoint,
-  type StunServerEvents,
-  type StunServerOptions,
-} from './server/index.js';
-export * from './signalling/index.js';
-export * from './stun/index.js';
+  AbortedError,
+  CandidateLimitError,
+  CandidateParseError,
+  ClosedError,
+  FrameTooLargeError,
+  FrameTruncatedError,
+  GatherError,
+  IceFailedError,
+  IceTcpError,
+  type IceTcpErrorCode,
+  IceTimeoutError,
+  InvalidArgumentError,
+  RendezvousError,
+  type RendezvousRefusal,
+  SignallingError,
+  SocketError,
+  StunFingerprintError,
+  StunIntegrityError,
+  StunParseError,
+  StunTransactionError,
+  TunnelError,
+  TurnError,
+} from './errors.js';
+export type { NatObservation, NatReport, PortAllocation } from './gather/nat-behaviour.js';
+export { type NatProbeOptions, probeNat } from './gather/nat-probe.js';
+export { attachSignaller, connectWithSignaller } from './signalling/attach.js';
+export { createInMemorySignallerPair } from './signalling/in-memory.js';
+export {
+  decodeSignalMessage,
+  encodeSignalMessage,
+  type Signaller,
+  type SignalMessage,
+  validateSignalMessage,
+} from './signalling/messages.js';
+export { SdpLineSignaller, type SdpLineSignallerOptions } from './signalling/stdio.js';
+export {
+  WebSocketSignaller,
+  type WebSocketSignallerEvents,
+  type WebSocketSignallerOptions,
+} from './signalling/websocket.js';

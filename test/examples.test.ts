@@ -7,6 +7,26 @@ import { exchangeLines, LinePeer, ROOT } from './support/line-peer.js';
 const run = promisify(execFile);
 const tsx = (file: string) => [process.execPath, ['--import', 'tsx', `${ROOT}examples/${file}`]] as const;
 
+/** Resolves once the peer's stderr holds `text`, or after `timeoutMs` (the caller's expect then says why). */
+function stderrIncludes(peer: LinePeer, text: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const stderr = peer.child.stderr;
+    // LinePeer's own listener was added first, so `peer.stderr` already holds the chunk when this one runs
+    const check = () => {
+      if (!peer.stderr.includes(text)) return;
+      clearTimeout(timer);
+      stderr?.off('data', check);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      stderr?.off('data', check);
+      resolve();
+    }, timeoutMs);
+    stderr?.on('data', check);
+    check();
+  });
+}
+
 let cleanups: Array<() => void> = [];
 afterEach(() => {
   for (const c of cleanups) c();
@@ -44,10 +64,7 @@ describe('examples run as documented', () => {
       () => expose.kill(),
     );
     await exchangeLines(serve, expose);
-    const deadline = Date.now() + 20_000;
-    while (!expose.stderr.includes('listening on') && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await stderrIncludes(expose, 'listening on', 20_000);
     expect(expose.stderr).toContain('listening on');
 
     const client = net.connect(exposedPort, '127.0.0.1');

@@ -1,13 +1,15 @@
 import { isIPv6 } from 'node:net';
 import createDebug from 'debug';
-import type { CandidatePair, Checklist } from '../checklist/index.js';
-import { IceTcpError } from '../errors.js';
+import type { CandidatePair, IncomingCheck, IncomingCheckResult } from '../checklist/index.js';
+import { IceTcpError, InvalidArgumentError } from '../errors.js';
 import type { LocalEndpoint } from '../gather/index.js';
 import { type StunMessage, StunMethod, shortTermKey } from '../stun/index.js';
 import {
   DEFAULT_FAST_RETRIES,
   dialActive,
   type FramedConnection,
+  OutstandingConnections,
+  type PendingLimits,
   type SimultaneousOpenPort,
 } from '../transport/index.js';
 import {
@@ -26,19 +28,45 @@ const log = createDebug('ice-tcp:pool');
 /** When a check through a relay is sent again while unanswered (ms after the first transmission). */
 const RELAYED_CHECK_RETRANSMIT_MS = [100, 300, 700, 1500];
 
+/** How our check on a pair ended, as the pool saw it on the wire. */
+export type CheckOutcome =
+  | { kind: 'success' }
+  /** Answered 487 (RFC 8445 §7.2.5.1). */
+  | { kind: 'role-conflict' }
+  /** No connection, the connection closed, or an error response. */
+  | { kind: 'failure'; reason: string };
+
+/**
+ * What the pool reports to the agent, the one driver of the checklist: the pool never calls the checklist,
+ * the agent feeds it these outcomes and then runs it.
+ */
+export interface PoolEvents {
+  /** Our check on the pair ended (a check cancelled through its signal reports nothing). */
+  onCheckOutcome(pairId: string, outcome: CheckOutcome): void;
+  /**
+   * The peer's check arrived with our credentials. The agent decides and calls `answer` before it runs the
+   * checklist, so that the connection is bound to its pair before any check of ours looks for it.
+   */
+  onInboundCheck(check: IncomingCheck, answer: (result: IncomingCheckResult) => void): void;
+  /** The connection of a pair still in play closed. */
+  onConnectionLost(pairId: string): void;
+}
+
 /** What the pool needs from the agent. */
 export interface ConnectionPoolConfig {
   localUfrag: string;
   localPwd: string;
   maxFrameSize: number;
-  checkTimeoutMs: number;
+  /** Longest set-up of a check's connection (the agent's `dialTimeoutMs`). */
+  dialTimeoutMs: number;
   soRetryDelayMs: number;
   soResynIntervalMs: number;
-  now(): number;
-  checklist(): Checklist;
+  /** Limits on not yet authenticated inbound connections (relayed ones here; ports apply their own). */
+  pending: Required<PendingLimits>;
+  /** Aborted when the agent ends: dials in flight stop at once instead of running to their timeout. */
+  signal: AbortSignal;
   remote(): IceParameters | undefined;
-  /** Called after every event fed to the checklist, so the agent runs it. */
-  afterEvent(): void;
+  events: PoolEvents;
 }
 
 /** Parameters of one outgoing check. */
@@ -52,20 +80,24 @@ export interface CheckParameters {
 /**
  * The agent's TCP connections during checking: one per candidate pair, opened the way the pair's local
  * candidate dictates (active dial, S-O dial, inbound on passive/S-O, TURN Connect), reused for the checks and
- * then for data. It turns checks into STUN on the wire and answers the peer's checks; the ICE decisions
- * stay in the {@link Checklist}.
+ * then for data. It turns checks into STUN on the wire, answers the peer's checks and reports what happened
+ * through {@link PoolEvents}; the ICE decisions stay with the agent's checklist.
  */
 export class ConnectionPool implements LinkOwner {
   private readonly localKey: Buffer;
   private readonly endpoints = new Map<string, LocalEndpoint>();
   private readonly links = new Map<string, Link>();
-  private readonly dialing = new Map<string, Promise<Link | undefined>>();
+  private readonly dialing = new Map<string, { link: Promise<Link | undefined>; signal: AbortSignal }>();
   private readonly unbound = new Set<Link>();
   private readonly watchedPorts = new Set<object>();
+  /** Relayed inbound connections not authenticated yet, per relay candidate. */
+  private readonly relayPending = new Map<string, OutstandingConnections>();
   /** Remote candidate IPs, so that relays gathered later permit them too. */
   private readonly remoteAddresses = new Set<string>();
   private closing = false;
   private kept: string | undefined;
+  /** Frames from the network dropped as unusable, for the agent's stats. */
+  droppedMessages = 0;
 
   constructor(private readonly config: ConnectionPoolConfig) {
     this.localKey = shortTermKey(config.localPwd);
@@ -83,8 +115,17 @@ export class ConnectionPool implements LinkOwner {
       this.watchedPorts.add(endpoint.port);
       endpoint.port.on('connection', (c) => this.adopt(c, endpoint.candidate.id, 'so'));
     } else if (endpoint.kind === 'relay') {
-      // peers reaching the relayed address arrive like connections accepted on a passive listener
-      endpoint.onInbound((c) => this.adopt(c, endpoint.candidate.id, 'active'));
+      // peers reaching the relayed address arrive like connections accepted on a passive listener, and are
+      // held to the same cap and deadline until they authenticate
+      const pending = new OutstandingConnections(
+        this.config.pending.maxPendingConnections,
+        this.config.pending.pendingDeadlineMs,
+      );
+      this.relayPending.set(endpoint.candidate.id, pending);
+      endpoint.onInbound((c) => {
+        pending.admit(c);
+        this.adopt(c, endpoint.candidate.id, 'active');
+      });
       for (const address of this.remoteAddresses) endpoint.permit(address);
     }
   }
@@ -114,21 +155,28 @@ export class ConnectionPool implements LinkOwner {
     return { sent: socket?.bytesWritten ?? 0, received: socket?.bytesRead ?? 0 };
   }
 
-  /** Sends one check on a pair, opening its connection first when needed; the result goes to the checklist. */
-  check(pair: CandidatePair, params: CheckParameters): void {
+  /**
+   * Sends one check on a pair, opening its connection first when needed; the outcome is reported through
+   * {@link PoolEvents.onCheckOutcome}. `signal` is the pair's: aborting it cancels the dial and the transaction.
+   */
+  check(pair: CandidatePair, params: CheckParameters, signal: AbortSignal): void {
     const existing = this.links.get(pair.id);
     if (existing && !existing.closed) {
-      this.sendCheck(existing, pair, params);
+      this.sendCheck(existing, pair, params, signal);
       return;
     }
     let pending = this.dialing.get(pair.id);
-    if (!pending) {
-      pending = this.open(pair);
-      this.dialing.set(pair.id, pending);
-      void pending.finally(() => this.dialing.delete(pair.id));
+    // a dial cancelled with its pair cannot serve the pair revived by a later check
+    if (!pending || pending.signal.aborted) {
+      const entry = { link: this.open(pair, signal), signal };
+      pending = entry;
+      this.dialing.set(pair.id, entry);
+      void entry.link.finally(() => {
+        if (this.dialing.get(pair.id) === entry) this.dialing.delete(pair.id);
+      });
     }
-    void pending.then((link) => {
-      if (link && !link.closed) this.sendCheck(link, pair, params);
+    void pending.link.then((link) => {
+      if (link && !link.closed) this.sendCheck(link, pair, params, signal);
     });
   }
 
@@ -168,40 +216,40 @@ export class ConnectionPool implements LinkOwner {
     if (!auth.ok || (remote && auth.remoteUfrag !== remote.ufrag)) {
       const code = auth.ok ? 401 : auth.code;
       log('%s: check rejected with %d', link.describe(), code);
+      this.droppedMessages++;
       link.send(buildCheckError(request, code, auth.ok ? 'Unauthorized' : auth.reason));
+      // a stranger that failed authentication gets its answer, then loses the connection: under a flood of
+      // bad credentials the port's slots go to connections that may still authenticate
+      if (!link.authenticated) link.resetAfterAnswer();
       return;
     }
     if (this.closing && link.pairId !== this.kept) return;
-    const checklist = this.config.checklist();
-    const result = checklist.onIncomingCheck(
-      {
-        localCandidateId: link.localCandidateId,
-        remoteAddress: link.remoteAddress,
-        remotePort: link.remotePort,
-        remoteTcpType: link.remoteTcpType,
-        priority: request.priority() ?? 0,
-        useCandidate: request.useCandidate(),
-        iceControlling: request.iceControlling(),
-        iceControlled: request.iceControlled(),
-      },
-      this.config.now(),
-    );
-    if (result.response === 'role-conflict') {
-      link.send(buildCheckError(request, 487, 'Role Conflict', this.localKey));
-      this.config.afterEvent();
-      return;
-    }
-    link.authenticated = true;
-    this.bind(link, result.pairId);
-    const mapped = {
-      family: isIPv6(link.remoteAddress) ? 6 : 4,
-      address: link.remoteAddress,
-      port: link.remotePort,
+    const check: IncomingCheck = {
+      localCandidateId: link.localCandidateId,
+      remoteAddress: link.remoteAddress,
+      remotePort: link.remotePort,
+      remoteTcpType: link.remoteTcpType,
+      priority: request.priority() ?? 0,
+      useCandidate: request.useCandidate(),
+      iceControlling: request.iceControlling(),
+      iceControlled: request.iceControlled(),
     };
-    link.send(
-      buildCheckSuccess(request, mapped as { family: 4 | 6; address: string; port: number }, this.localKey),
-    );
-    this.config.afterEvent();
+    this.config.events.onInboundCheck(check, (result) => this.answer(link, request, result));
+  }
+
+  isOwnMessage(message: StunMessage): boolean {
+    const remote = this.config.remote();
+    if (remote === undefined) return false;
+    if (message.isRequest()) {
+      const auth = authenticateCheck(message, this.config.localUfrag, this.localKey);
+      return auth.ok && auth.remoteUfrag === remote.ufrag;
+    }
+    return message.hasIntegrity() && message.verifyIntegrity(shortTermKey(remote.pwd));
+  }
+
+  onInputDropped(link: Link, reason: string): void {
+    this.droppedMessages++;
+    log('%s: input dropped: %s', link.describe(), reason);
   }
 
   onDataBeforeSelection(link: Link): DataVerdict {
@@ -214,8 +262,33 @@ export class ConnectionPool implements LinkOwner {
     if (pairId === undefined || this.links.get(pairId) !== link) return;
     this.links.delete(pairId);
     if (link.handedOff || this.closing) return;
-    this.config.checklist().onConnectionLost(pairId, this.config.now());
-    this.config.afterEvent();
+    this.config.events.onConnectionLost(pairId);
+  }
+
+  /** Answers the peer's check as the agent decided: 487, or success on the connection now bound to the pair. */
+  private answer(link: Link, request: StunMessage, result: IncomingCheckResult): void {
+    if (result.response === 'role-conflict') {
+      link.send(buildCheckError(request, 487, 'Role Conflict', this.localKey));
+      return;
+    }
+    this.authenticated(link);
+    this.bind(link, result.pairId);
+    const mapped = {
+      family: isIPv6(link.remoteAddress) ? 6 : 4,
+      address: link.remoteAddress,
+      port: link.remotePort,
+    } as const;
+    link.send(buildCheckSuccess(request, mapped, this.localKey));
+  }
+
+  /** The peer proved it knows the credentials: the port stops counting the connection as a stranger's. */
+  private authenticated(link: Link): void {
+    if (link.authenticated) return;
+    link.authenticated = true;
+    const endpoint = this.endpoints.get(link.localCandidateId);
+    if (endpoint?.kind === 'passive') endpoint.listener.release(link.connection);
+    else if (endpoint?.kind === 'so') endpoint.port.release(link.connection);
+    else this.relayPending.get(link.localCandidateId)?.release(link.connection);
   }
 
   private bind(link: Link, pairId: string): void {
@@ -236,18 +309,16 @@ export class ConnectionPool implements LinkOwner {
       connection.reset();
       return;
     }
+    // the port resets it unless it authenticates in time, and evicts it first when full of strangers
     const link = new Link(connection, localCandidateId, remoteTcpType, this);
     this.unbound.add(link);
-    // a connection that never authenticates is dropped: inbound TCP is cheap for an attacker
-    setTimeout(() => {
-      if (!link.authenticated && !link.closed) link.reset();
-    }, this.config.checkTimeoutMs).unref();
     log('inbound %s on %s', link.describe(), localCandidateId);
   }
 
-  private async open(pair: CandidatePair): Promise<Link | undefined> {
+  private async open(pair: CandidatePair, pairSignal: AbortSignal): Promise<Link | undefined> {
     const endpoint = this.endpoints.get(pair.local.id);
-    const timeoutMs = this.config.checkTimeoutMs;
+    const timeoutMs = this.config.dialTimeoutMs;
+    const signal = AbortSignal.any([this.config.signal, pairSignal]);
     try {
       let connection: FramedConnection;
       if (endpoint?.kind === 'active' && pair.remote.tcpType === 'passive') {
@@ -256,16 +327,17 @@ export class ConnectionPool implements LinkOwner {
           remoteAddress: pair.remote.address,
           remotePort: pair.remote.port,
           timeoutMs,
+          signal,
           maxFrameSize: this.config.maxFrameSize,
         });
       } else if (endpoint?.kind === 'so' && pair.remote.tcpType === 'so') {
-        connection = await this.dialSimultaneous(endpoint.port, pair, timeoutMs);
+        connection = await this.dialSimultaneous(endpoint.port, pair, timeoutMs, signal);
       } else if (endpoint?.kind === 'relay' && pair.local.tcpType === 'active') {
         connection = await endpoint.connect(pair.remote.address, pair.remote.port, timeoutMs);
       } else {
-        throw new Error(`no way to open a connection from a ${pair.local.tcpType} candidate`);
+        throw new InvalidArgumentError(`no way to open a connection from a ${pair.local.tcpType} candidate`);
       }
-      if (this.closing) {
+      if (this.closing || pairSignal.aborted) {
         connection.reset();
         return undefined;
       }
@@ -280,19 +352,24 @@ export class ConnectionPool implements LinkOwner {
     } catch (err) {
       const reason = err instanceof IceTcpError || err instanceof Error ? err.message : String(err);
       log('open %s failed: %s', pair.id, reason);
-      if (!this.closing) {
-        this.config.checklist().onCheckFailure(pair.id, this.config.now(), reason);
-        this.config.afterEvent();
+      if (!this.closing && !pairSignal.aborted) {
+        this.config.events.onCheckOutcome(pair.id, { kind: 'failure', reason });
       }
       return undefined;
     }
   }
 
-  private dialSimultaneous(port: SimultaneousOpenPort, pair: CandidatePair, timeoutMs: number) {
+  private dialSimultaneous(
+    port: SimultaneousOpenPort,
+    pair: CandidatePair,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ) {
     return port.dial({
       remoteAddress: pair.remote.address,
       remotePort: pair.remote.port,
       timeoutMs,
+      signal,
       retryDelayMs: this.config.soRetryDelayMs,
       resynIntervalMs: this.config.soResynIntervalMs,
       // only a NAT's RST needs SYNs that cross (RST ping-pong); a plain host is met by listening between tries
@@ -300,7 +377,7 @@ export class ConnectionPool implements LinkOwner {
     });
   }
 
-  private sendCheck(link: Link, pair: CandidatePair, params: CheckParameters): void {
+  private sendCheck(link: Link, pair: CandidatePair, params: CheckParameters, signal: AbortSignal): void {
     const remote = this.config.remote();
     if (!remote) return;
     const { bytes, transactionId } = buildCheckRequest({
@@ -316,24 +393,17 @@ export class ConnectionPool implements LinkOwner {
     // coturn may drop a peer's bytes that reach a relay before its ConnectionBind (coturn issues 408, 495)
     const relayed = pair.local.type === 'relay' || pair.remote.type === 'relay';
     const retransmitMs = relayed ? RELAYED_CHECK_RETRANSMIT_MS : undefined;
-    link.request(bytes, transactionId, this.config.checkTimeoutMs, retransmitMs, (response, reason) => {
-      if (this.closing && pair.id !== this.kept) return;
-      const checklist = this.config.checklist();
-      const now = this.config.now();
+    log('%s: Binding request on %s%s', pair.id, link.describe(), params.useCandidate ? ' USE-CANDIDATE' : '');
+    link.request(bytes, transactionId, { retransmitMs, signal }, (response, reason) => {
+      if ((this.closing && pair.id !== this.kept) || signal.aborted) return;
+      const events = this.config.events;
       if (!response) {
-        checklist.onCheckFailure(pair.id, now, reason ?? 'no response');
-      } else {
-        const answer = interpretCheckResponse(response, remoteKey);
-        if (answer.kind === 'success') {
-          link.authenticated = true;
-          checklist.onCheckSuccess(pair.id, now);
-        } else if (answer.kind === 'role-conflict') {
-          checklist.onRoleConflict(pair.id, now);
-        } else {
-          checklist.onCheckFailure(pair.id, now, answer.reason);
-        }
+        events.onCheckOutcome(pair.id, { kind: 'failure', reason: reason ?? 'no response' });
+        return;
       }
-      this.config.afterEvent();
+      const answer = interpretCheckResponse(response, remoteKey);
+      if (answer.kind === 'success') this.authenticated(link);
+      events.onCheckOutcome(pair.id, answer.kind === 'failure' ? answer : { kind: answer.kind });
     });
   }
 }

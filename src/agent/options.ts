@@ -1,32 +1,11 @@
-import type { TcpType } from '../candidate/types.js';
+import { isIP } from 'node:net';
+import type { IceRole, TcpType } from '../candidate/types.js';
 import { InvalidArgumentError } from '../errors.js';
+import type { StunServerAddress } from '../gather/server-reflexive.js';
+import type { TurnServerOptions } from '../turn/types.js';
 
-/** Which side of the ICE session this agent takes (RFC 8445 §6.1.1). */
-export type IceRole = 'controlling' | 'controlled';
-
-/** A STUN server used to learn server-reflexive candidates (STUN over TCP, RFC 8489 §6.2.2). */
-export interface StunServerAddress {
-  host: string;
-  port: number;
-}
-
-/** A TURN server for relayed candidates (RFC 8656 over TCP with RFC 6062 TCP allocations). */
-export interface TurnServerOptions {
-  host: string;
-  port: number;
-  username: string;
-  password: string;
-  /** `tcp` (default) or `tls`: TURN over TLS (RFC 6062 §4.1) for the control and every data connection. */
-  transport?: 'tcp' | 'tls';
-  /** TLS only: verify the server certificate (default true). */
-  rejectUnauthorized?: boolean;
-  /** TLS only: trusted CA certificates (PEM), e.g. a self-signed server's own certificate. */
-  ca?: string | Buffer | Array<string | Buffer>;
-  /** LIFETIME to ask for (s); the server's answer is what the allocation is refreshed by. */
-  lifetimeSeconds?: number;
-  /** How long the server keeps a permission (s); default 300 (RFC 8656). Set it when the server is shorter. */
-  permissionLifetimeSeconds?: number;
-}
+// The option types of the layers below, re-exported: the public API names them as agent options.
+export type { IceRole, StunServerAddress, TurnServerOptions };
 
 /** Everything an {@link IceAgent} can be told; every field is optional. */
 export interface IceAgentOptions {
@@ -53,6 +32,13 @@ export interface IceAgentOptions {
   checkPacingMs?: number;
   /** How long one check may take, TCP connection set-up included (ms). Default 2500 (survives a lost SYN). */
   checkTimeoutMs?: number;
+  /** Longest TCP (or TURN Connect) set-up of a check's connection (ms). Default: `checkTimeoutMs`. */
+  dialTimeoutMs?: number;
+  /**
+   * How long a pair on our passive candidate may still wait for the peer to connect once the peer's
+   * candidates are complete, before ICE can fail (ms). Default: `checkTimeoutMs`.
+   */
+  passiveGraceMs?: number;
   /** S-O: pause before dialling again after a RST (ms). Default 20. */
   soRetryDelayMs?: number;
   /**
@@ -75,6 +61,19 @@ export interface IceAgentOptions {
   maxFrameSize?: number;
   /** Candidate-pair limit (RFC 8445 §6.1.2.5). Default 100. */
   maxPairs?: number;
+  /**
+   * Remote candidates kept (distinct lines); each one past it is a `CandidateLimitError` and is dropped.
+   * Default 100: about 3x what a multi-homed peer with STUN, prediction and TURN signals, and no more
+   * than the checklist could pair under `maxPairs` anyway.
+   */
+  maxRemoteCandidates?: number;
+  /**
+   * Per passive or S-O port: inbound connections that no check authenticated yet. A newcomer beyond the cap
+   * evicts the oldest of them (never the newest), so idle strangers cannot keep the peer out. Default 32.
+   */
+  maxUnauthenticatedConnections?: number;
+  /** An inbound connection that has not authenticated this long after it was accepted is reset (ms). Default 2500. */
+  unauthenticatedTimeoutMs?: number;
   /** Local credentials; generated when absent (ufrag >= 4 chars, pwd >= 22 chars). */
   ufrag?: string;
   pwd?: string;
@@ -103,6 +102,9 @@ const DEFAULTS = {
   gatherTimeoutMs: 3000,
   maxFrameSize: 65535,
   maxPairs: 100,
+  maxUnauthenticatedConnections: 32,
+  unauthenticatedTimeoutMs: 2500,
+  maxRemoteCandidates: 100,
 };
 
 function positive(name: string, value: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
@@ -132,6 +134,8 @@ export function resolveOptions(options: IceAgentOptions = {}): ResolvedOptions {
   }
   positive('checkPacingMs', o.checkPacingMs, 1, 10_000);
   positive('checkTimeoutMs', o.checkTimeoutMs, 10, 600_000);
+  const dialTimeoutMs = positive('dialTimeoutMs', o.dialTimeoutMs ?? o.checkTimeoutMs, 10, 600_000);
+  const passiveGraceMs = positive('passiveGraceMs', o.passiveGraceMs ?? o.checkTimeoutMs, 0, 600_000);
   positive('soRetryDelayMs', o.soRetryDelayMs, 1, 60_000);
   positive('soResynIntervalMs', o.soResynIntervalMs, 0, 60_000);
   if (o.soResynIntervalMs > 0 && o.soResynIntervalMs < 10) {
@@ -144,6 +148,15 @@ export function resolveOptions(options: IceAgentOptions = {}): ResolvedOptions {
   positive('gatherTimeoutMs', o.gatherTimeoutMs, 10, 600_000);
   positive('maxFrameSize', o.maxFrameSize, 64, 65535);
   positive('maxPairs', o.maxPairs, 1, 10_000);
+  positive('maxUnauthenticatedConnections', o.maxUnauthenticatedConnections, 1, 100_000);
+  positive('unauthenticatedTimeoutMs', o.unauthenticatedTimeoutMs, 10, 600_000);
+  if (o.addresses !== undefined) validateAddresses(o.addresses);
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError('signal must be an AbortSignal');
+  }
+  positive('maxRemoteCandidates', o.maxRemoteCandidates, 1, 10_000);
+  if (!Number.isInteger(o.maxRemoteCandidates))
+    throw new InvalidArgumentError(`maxRemoteCandidates must be an integer, got ${o.maxRemoteCandidates}`);
   if (o.ufrag !== undefined && !/^[A-Za-z0-9+/]{4,256}$/.test(o.ufrag)) {
     throw new InvalidArgumentError('ufrag must be 4..256 ice-chars (RFC 8445 §5.3)');
   }
@@ -174,7 +187,18 @@ export function resolveOptions(options: IceAgentOptions = {}): ResolvedOptions {
   if (o.forceRelay && o.turnServers.length === 0) {
     throw new InvalidArgumentError('forceRelay needs at least one entry in turnServers');
   }
-  return o;
+  return { ...o, dialTimeoutMs, passiveGraceMs };
+}
+
+function validateAddresses(addresses: unknown): void {
+  if (!Array.isArray(addresses) || addresses.length === 0) {
+    throw new InvalidArgumentError('addresses must be a non-empty array of IP addresses');
+  }
+  for (const a of addresses) {
+    if (typeof a !== 'string' || isIP(a) === 0) {
+      throw new InvalidArgumentError(`addresses: ${JSON.stringify(a)} is not a numeric IPv4 or IPv6 address`);
+    }
+  }
 }
 
 function validateServer(name: string, s: { host: string; port: number }): void {

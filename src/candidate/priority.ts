@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../errors.js';
 import type { CandidateType, TcpType } from './types.js';
 
 /** RFC 8445 §5.1.2.2 recommended type preferences; predicted sits between srflx and relay. */
@@ -47,7 +48,9 @@ export function candidatePriority(input: PriorityInput): number {
   const prefs = input.typePreferences ?? DEFAULT_TYPE_PREFERENCES;
   const component = input.component ?? 1;
   if (!Number.isInteger(input.otherPreference) || input.otherPreference < 0 || input.otherPreference > 8191) {
-    throw new RangeError(`otherPreference must be an integer in 0..8191, got ${input.otherPreference}`);
+    throw new InvalidArgumentError(
+      `otherPreference must be an integer in 0..8191, got ${input.otherPreference}`,
+    );
   }
   const typePref = input.predicted ? prefs.predicted : prefs[input.type];
   const localPref = (directionPreference(input.type, input.tcpType) << 13) + input.otherPreference;

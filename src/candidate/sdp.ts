@@ -18,13 +18,46 @@ const ACTIVE_PORT = 9;
 /** Names the parser owns; as free extensions they would be read back as something else. */
 const RESERVED_EXTENSIONS: ReadonlySet<string> = new Set(['raddr', 'rport', 'tcptype']);
 
+/**
+ * Longest candidate line accepted (characters, prefix and line ending included). Real lines stay under 200;
+ * the bound keeps a peer's line from costing more than a fixed amount of work and memory.
+ */
+export const MAX_CANDIDATE_LINE = 1024;
+
 /** The tokens of a line, without prefix or line ending; tolerant of what signalling channels add. */
 function tokenize(line: string): string[] {
-  let body = line.replace(/(?:\r\n|\r|\n)$/, '').replace(/^[ \t]+|[ \t]+$/g, '');
-  if (body.startsWith('a=')) body = body.slice(2);
-  if (body.startsWith('candidate:')) body = body.slice('candidate:'.length);
-  if (body === '') throw new CandidateParseError('line', 'empty', line);
-  return body.split(/[ \t]+/);
+  if (line.length > MAX_CANDIDATE_LINE) {
+    const head = `${line.slice(0, 64)}...`;
+    throw new CandidateParseError('line', `longer than ${MAX_CANDIDATE_LINE} characters`, head);
+  }
+  // one pass, no regex: runs of blanks cost linear time whatever their length
+  const tokens: string[] = [];
+  let start = -1;
+  for (let i = 0; i <= line.length; i++) {
+    const c = line.charCodeAt(i);
+    const blank =
+      Number.isNaN(c) || c === 0x20 || c === 0x09 || ((c === 0x0d || c === 0x0a) && isLineEnd(line, i));
+    if (!blank) {
+      if (start < 0) start = i;
+    } else if (start >= 0) {
+      tokens.push(line.slice(start, i));
+      start = -1;
+    }
+  }
+  let first = tokens[0];
+  if (first?.startsWith('a=')) first = first.slice(2);
+  if (first?.startsWith('candidate:')) first = first.slice('candidate:'.length);
+  if (first === undefined || (first === '' && tokens.length === 1))
+    throw new CandidateParseError('line', 'empty', line);
+  if (first === '') throw new CandidateParseError('foundation', 'missing', line);
+  tokens[0] = first;
+  return tokens;
+}
+
+/** A CR or LF that belongs to the trailing line ending (CR, LF or CRLF), not to the body. */
+function isLineEnd(line: string, i: number): boolean {
+  const rest = line.length - i;
+  return rest === 1 || (rest === 2 && line.charCodeAt(i) === 0x0d && line.charCodeAt(i + 1) === 0x0a);
 }
 
 /**

@@ -1,3 +1,6 @@
+/** Which side of the ICE session an agent takes; exactly one is controlling and decides the nomination (RFC 8445 §6.1.1). */
+export type IceRole = 'controlling' | 'controlled';
+
 /** RFC 8445 candidate types (RFC 5245 §15.1 `typ`). */
 export type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay';
 
@@ -26,4 +29,13 @@ export interface Candidate {
   relatedPort?: number;
   /** Extension name/value pairs after the known fields, in order (unknown ones kept verbatim). */
   extensions: Array<[string, string]>;
+}
+
+/** One of our candidates, with the transport address the agent really sends from. */
+export interface LocalCandidate extends Candidate {
+  id: string;
+  /** The transport address the agent really uses (RFC 8445 §5.1.1.1 base). */
+  baseAddress: string;
+  /** Base port; 9 for active candidates, which never listen. */
+  basePort: number;
 }

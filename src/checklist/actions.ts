@@ -1,6 +1,5 @@
-import type { TcpType } from '../candidate/types.js';
+import type { IceRole, TcpType } from '../candidate/types.js';
 import type { RemoteCandidate } from './pair.js';
-import type { Role } from './role.js';
 
 /** What the checklist asks the agent to do, returned by `poll(now)`. */
 export type ChecklistAction =
@@ -11,7 +10,7 @@ export type ChecklistAction =
   /** ICE failed: no pair can succeed any more. */
   | { type: 'failed'; reason: string }
   /** A role conflict changed our role (RFC 8445 §7.2.5.1, §7.3.1.1). */
-  | { type: 'role-changed'; role: Role }
+  | { type: 'role-changed'; role: IceRole }
   /** The agent closes that pair's connection with RST. */
   | { type: 'pair-failed'; pairId: string }
   /** The first pair that works, before nomination. */

@@ -1,4 +1,5 @@
-import type { Candidate } from '../candidate/types.js';
+// One role type for the whole library; the local name stays until this file's body is next edited.
+import type { Candidate, LocalCandidate, IceRole as Role } from '../candidate/types.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { ChecklistAction, IncomingCheck, IncomingCheckResult } from './actions.js';
 import { type ChecklistConfig, type ChecklistState, validateChecklistConfig } from './config.js';
@@ -8,14 +9,13 @@ import {
   type CandidatePair,
   createPair,
   isPassiveLocal,
-  type LocalCandidate,
   pairIdOf,
   type RemoteCandidate,
   remoteHasConnected,
 } from './pair.js';
 import { PairStore } from './pair-store.js';
 import { canPair, peerTcpType } from './pairing.js';
-import { oppositeRole, type Role, resolveRoleConflict, shouldSwitchOn487 } from './role.js';
+import { oppositeRole, resolveRoleConflict, shouldSwitchOn487 } from './role.js';
 import {
   allowsSequentialPairing,
   isSequentialPredicted,
@@ -186,7 +186,7 @@ export class Checklist {
     if (nominationDeadline !== undefined) times.push(nominationDeadline);
     if (this.localGatheringComplete && this.startedAt !== undefined) {
       const remoteEnd = this.remoteEndAt(this.startedAt);
-      for (const t of [remoteEnd, remoteEnd + this.config.checkTimeoutMs]) {
+      for (const t of [remoteEnd, remoteEnd + this.passiveGraceMs()]) {
         if (t > this.latestNow) times.push(t);
       }
     }
@@ -581,13 +581,17 @@ export class Checklist {
       : Math.max(this.remoteEndOfCandidatesAt, startedAt);
   }
 
-  /** A pair on our passive candidate can succeed only if the peer connects; give it one check timeout after its end-of-candidates. */
+  /** A pair on our passive candidate can succeed only if the peer connects: it gets `passiveGraceMs` after the peer's end-of-candidates. */
   private canStillSucceed(pair: CandidatePair, now: number, startedAt: number): boolean {
     if (pair.state === 'failed') return false;
     if (isPassiveLocal(pair) && pair.state === 'waiting' && !remoteHasConnected(pair)) {
-      return now < this.remoteEndAt(startedAt) + this.config.checkTimeoutMs;
+      return now < this.remoteEndAt(startedAt) + this.passiveGraceMs();
     }
     return true;
+  }
+
+  private passiveGraceMs(): number {
+    return this.config.passiveGraceMs ?? this.config.checkTimeoutMs;
   }
 
   /** RFC 8445 §6.1.2.1 with RFC 8838 §8: fail only once both sides have said all their candidates. */

@@ -1,14 +1,19 @@
+import type { IceRole } from '../candidate/types.js';
 import { InvalidArgumentError } from '../errors.js';
-import type { Role } from './role.js';
 
 /** Settings of one {@link Checklist}; all times in milliseconds. */
 export interface ChecklistConfig {
-  role: Role;
+  role: IceRole;
   tieBreaker: bigint;
   /** Ta between ordinary checks (RFC 8445 §14.2); the agent's default is 5, never below 1. */
   pacingMs: number;
   /** One TCP check including connection setup (the agent's default is 2500). */
   checkTimeoutMs: number;
+  /**
+   * How long after the peer's end-of-candidates a pair on our passive candidate may still wait for the peer
+   * to connect (default: `checkTimeoutMs`, one check's time for the peer's dial to arrive).
+   */
+  passiveGraceMs?: number;
   /** RFC 8445 §6.1.2.5 limit on the number of pairs (100). */
   maxPairs: number;
   /** Controlling: how long after the first check to wait for a better pair before nominating (default 800). */
@@ -31,6 +36,7 @@ export function validateChecklistConfig(config: ChecklistConfig): void {
   };
   atLeast('pacingMs', config.pacingMs, 1);
   atLeast('checkTimeoutMs', config.checkTimeoutMs, 1);
+  if (config.passiveGraceMs !== undefined) atLeast('passiveGraceMs', config.passiveGraceMs, 0);
   atLeast('maxPairs', config.maxPairs, 1);
   atLeast('nominationWaitMs', config.nominationWaitMs, 0);
   if (config.relayNominationWaitMs !== undefined)

@@ -1,6 +1,6 @@
+import type { IceRole } from '../candidate/types.js';
 import { byPriorityDescending, type CandidatePair, computePairPriority } from './pair.js';
 import { redundancyKey } from './pairing.js';
-import type { Role } from './role.js';
 
 /** The checklist's pairs, indexed by id and by the connection they would open, kept sorted by priority. */
 export class PairStore {
@@ -45,7 +45,7 @@ export class PairStore {
   }
 
   /** RFC 8445 §7.2.5.1: after a role change G and D swap, so every priority changes. */
-  recomputePriorities(role: Role): void {
+  recomputePriorities(role: IceRole): void {
     for (const p of this.byId.values()) p.priority = computePairPriority(p.local, p.remote, role);
     this.sortedCache = undefined;
   }

@@ -1,15 +1,5 @@
 import { pairPriority } from '../candidate/priority.js';
-import type { Candidate } from '../candidate/types.js';
-import type { Role } from './role.js';
-
-/** One of our candidates, with the transport address the agent really sends from. */
-export interface LocalCandidate extends Candidate {
-  id: string;
-  /** The transport address the agent really uses (RFC 8445 §5.1.1.1 base). */
-  baseAddress: string;
-  /** Base port; 9 for active candidates, which never listen. */
-  basePort: number;
-}
+import type { Candidate, IceRole, LocalCandidate } from '../candidate/types.js';
 
 /** One of the peer's candidates, signalled or learned as peer-reflexive. */
 export interface RemoteCandidate extends Candidate {
@@ -38,7 +28,7 @@ export interface CandidatePair {
 }
 
 /** RFC 8445 §6.1.2.3: G is the controlling agent's candidate priority, D the controlled agent's. */
-export function computePairPriority(local: Candidate, remote: Candidate, role: Role): bigint {
+export function computePairPriority(local: Candidate, remote: Candidate, role: IceRole): bigint {
   return role === 'controlling'
     ? pairPriority(local.priority, remote.priority)
     : pairPriority(remote.priority, local.priority);
@@ -50,7 +40,7 @@ export function pairIdOf(local: LocalCandidate, remote: RemoteCandidate): string
 }
 
 /** A new pair in the `frozen` state; the checklist decides when it thaws. */
-export function createPair(local: LocalCandidate, remote: RemoteCandidate, role: Role): CandidatePair {
+export function createPair(local: LocalCandidate, remote: RemoteCandidate, role: IceRole): CandidatePair {
   return {
     id: pairIdOf(local, remote),
     local,

@@ -1,5 +1,4 @@
-import type { Candidate, TcpType } from '../candidate/types.js';
-import type { LocalCandidate } from './pair.js';
+import type { Candidate, LocalCandidate, TcpType } from '../candidate/types.js';
 
 /** RFC 6544 §6.2: active dials passive, passive accepts active, S-O meets S-O. */
 export function peerTcpType(local: TcpType): TcpType {

@@ -1,5 +1,4 @@
-/** Which side decides the nomination (RFC 8445 §6.1.1); exactly one agent is controlling. */
-export type Role = 'controlling' | 'controlled';
+import type { IceRole } from '../candidate/types.js';
 
 /** The role attributes of an incoming Binding request (RFC 8445 §7.1.3). */
 export interface RoleAttributes {
@@ -11,7 +10,7 @@ export interface RoleAttributes {
 export type RoleConflictVerdict = 'no-conflict' | 'switch-role' | 'reject-487';
 
 /** The other role. */
-export function oppositeRole(role: Role): Role {
+export function oppositeRole(role: IceRole): IceRole {
   return role === 'controlling' ? 'controlled' : 'controlling';
 }
 
@@ -21,7 +20,7 @@ export function oppositeRole(role: Role): Role {
  * sender switches.
  */
 export function resolveRoleConflict(
-  ourRole: Role,
+  ourRole: IceRole,
   ourTieBreaker: bigint,
   request: RoleAttributes,
 ): RoleConflictVerdict {
@@ -38,6 +37,6 @@ export function resolveRoleConflict(
  * RFC 8445 §7.2.5.1: a 487 answer means "take the other role than the one your request claimed", unless an
  * incoming check has already made us switch since that request went out.
  */
-export function shouldSwitchOn487(roleWhenSent: Role, currentRole: Role): boolean {
+export function shouldSwitchOn487(roleWhenSent: IceRole, currentRole: IceRole): boolean {
   return roleWhenSent === currentRole;
 }

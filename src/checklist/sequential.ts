@@ -1,7 +1,6 @@
 import { predictedKind } from '../candidate/predicted.js';
-import type { Candidate } from '../candidate/types.js';
+import type { Candidate, IceRole } from '../candidate/types.js';
 import { type CandidatePair, isPassiveLocal } from './pair.js';
-import type { Role } from './role.js';
 
 /**
  * Pairing and ordering of sequentially predicted candidates (`x-ice-tcp-predicted sequential`).
@@ -22,7 +21,7 @@ import type { Role } from './role.js';
  */
 
 /** The rank of the peer's predicted candidate that our predicted #k is paired with. */
-export function partnerRank(k: number, role: Role): number {
+export function partnerRank(k: number, role: IceRole): number {
   return role === 'controlling' ? k : 2 * k - 1;
 }
 
@@ -55,7 +54,7 @@ export function sequentialRanks<C extends Candidate>(candidates: Iterable<C>): M
 export interface SequentialRanks {
   local: ReadonlyMap<Candidate, number>;
   remote: ReadonlyMap<Candidate, number>;
-  role: Role;
+  role: IceRole;
 }
 
 /** Our k when the pair is a predicted pair of partners (see {@link partnerRank}), else undefined. */

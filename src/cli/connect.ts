@@ -1,23 +1,27 @@
-import type { Readable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import type { IceAgentOptions } from '../agent/options.js';
-import { IceAgent } from '../agent.js';
 import { predictedKind } from '../candidate/predicted.js';
 import type { Candidate } from '../candidate/types.js';
-import { attachSignaller } from '../signalling/attach.js';
-import { SdpLineSignaller } from '../signalling/stdio.js';
-import { followFile } from './remote-lines.js';
+import { bridgeStdio } from './bridge.js';
+import { progressLine } from './progress.js';
+import { connectSession, type Session } from './session.js';
 import { transfer } from './transfer.js';
 
 /** Options of `ice-tcp connect`. */
 export interface ConnectCommandOptions {
   agent: IceAgentOptions;
   remote: string;
+  rendezvous?: string;
   sendBytes: number;
   expectBytes: number;
   echo: boolean;
+  /** Hash the received bytes and report their SHA-256 (off by default: hashing is as slow as the connection). */
+  sha256?: boolean;
+  json: boolean;
 }
 
-function endpoint(c: Candidate) {
+/** A candidate as the `connected` event reports it. */
+export function endpoint(c: Candidate) {
   const predicted = predictedKind(c);
   return {
     type: c.type,
@@ -29,82 +33,119 @@ function endpoint(c: Candidate) {
   };
 }
 
-function line(value: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
+/** `host so 10.0.0.1:5000 -> srflx so 203.0.113.5:5000`, for people. */
+export function describePair(session: Session): string {
+  const d = (c: Candidate) => `${c.type} ${c.tcpType} ${c.address}:${c.port}`;
+  return `${d(session.conn.localCandidate)} -> ${d(session.conn.remoteCandidate)}`;
+}
+
+/** Ends our direction and waits (at most 2 s) until it has left, or the stream is gone. */
+function endAndFlush(stream: Duplex): Promise<void> {
+  if (stream.destroyed) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 2000);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    stream.once('finish', done);
+    stream.once('close', done);
+    stream.end();
+  });
+}
+
+/** Relayed: coturn has no half-close, so let the peer (which ends once it has what it expects) end first. */
+function peerEndFirst(stream: Duplex): Promise<void> {
+  if (stream.readableEnded || stream.destroyed) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 2000);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    stream.once('end', done);
+    stream.once('close', done);
+    stream.resume();
+  });
 }
 
 /**
- * The copy-paste peer: prints our `a=` lines and a blank line, reads the peer's until a blank line or
- * `a=end-of-candidates`, connects, reports one JSON line, then moves the bytes asked for.
+ * The copy-paste peer: prints our `a=` lines and a blank line, reads the peer's, connects, then either moves
+ * the bytes asked for (`--send-bytes`, `--expect-bytes`, `--echo`: JSON lines on stdout) or, with none of
+ * them, bridges stdin and stdout over the connection like netcat (reports go to stderr).
  */
 export async function runConnect(options: ConnectCommandOptions): Promise<number> {
-  const agent = new IceAgent(options.agent);
-  // stderr, not stdout: stdout carries the a= lines the user pastes to the peer
-  agent.on('error', (e) => process.stderr.write(`ice-tcp: warning: ${e.code}: ${e.message}\n`));
-  const stopReading = new AbortController();
-  let input: Readable = process.stdin;
-  if (options.remote !== '-') input = followFile(options.remote, stopReading.signal);
-  let remoteAt = 0;
-  const signaller = new SdpLineSignaller(input, process.stdout, (err) =>
-    process.stderr.write(`ignored remote line: ${(err as Error).message}\n`),
-  );
-  signaller.onMessage((m) => {
-    if (m.type === 'parameters') remoteAt = performance.now();
-    if (m.type === 'end-of-candidates') stopReading.abort();
-  });
+  const bridge = options.sendBytes === 0 && options.expectBytes === 0 && !options.echo;
+  // in bridge mode stdout carries the peer's bytes, so our reports go to stderr
+  const report = (value: Record<string, unknown>, text: string) => {
+    if (!bridge) process.stdout.write(`${JSON.stringify(value)}\n`);
+    else if (options.json) process.stderr.write(`${JSON.stringify(value)}\n`);
+    else process.stderr.write(`ice-tcp: ${text}\n`);
+  };
+  const warn = (message: string) => {
+    if (!options.json) process.stderr.write(`ice-tcp: ${message}\n`);
+  };
+  let session: Session | undefined;
   try {
-    attachSignaller(agent, signaller, (err) => process.stderr.write(`signalling: ${err.message}\n`));
-    const conn = await agent.connect();
-    stopReading.abort();
-    if (input === process.stdin) process.stdin.pause();
-    line({
+    session = await connectSession({
+      command: 'connect',
+      agent: options.agent,
+      remote: options.remote,
+      rendezvous: options.rendezvous,
+      output: process.stdout,
+      warn,
+    });
+    const { conn } = session;
+    const connected = {
       event: 'connected',
-      elapsedMs: Math.round((performance.now() - remoteAt) * 10) / 10,
+      elapsedMs: Math.round((performance.now() - session.remoteAt) * 10) / 10,
       local: endpoint(conn.localCandidate),
       remote: endpoint(conn.remoteCandidate),
-    });
+    };
+    report(connected, `connected: ${describePair(session)}`);
     const stream = conn.stream();
+    if (bridge) {
+      const result = await bridgeStdio(stream, process.stdin, process.stdout);
+      report(
+        { event: 'done', ...result },
+        `done: ${result.sentBytes} bytes sent, ${result.receivedBytes} received`,
+      );
+      return 0;
+    }
+    if (options.remote === '-' && options.rendezvous === undefined) process.stdin.destroy();
+    const progress = progressLine(!options.json, describePair(session));
     const result = await transfer(stream, {
       sendBytes: options.sendBytes,
       expectBytes: options.expectBytes,
       echo: options.echo,
+      sha256: options.sha256,
+      onProgress: (s, r) => progress.update(s, r),
     });
+    progress.stop();
     const relayed = conn.localCandidate.type === 'relay' || conn.remoteCandidate.type === 'relay';
-    if (relayed && result.sentBytes > 0 && !stream.readableEnded) {
-      // coturn has no half-close: our FIN makes it drop what it still buffers for the peer, so let the peer
-      // (which ends once it has what it expects) end first
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 2000);
-        stream.once('end', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        stream.resume();
-      });
-    }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 2000);
-      stream.once('finish', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      stream.end();
-    });
-    line({
-      event: 'done',
-      ...result,
-      megabytesPerSecond:
-        Math.round(((result.sentBytes + result.receivedBytes) / result.seconds / 1e6) * 10) / 10,
-    });
+    if (relayed && result.sentBytes > 0) await peerEndFirst(stream);
+    await endAndFlush(stream);
+    report(
+      {
+        event: 'done',
+        ...result,
+        megabytesPerSecond:
+          result.seconds > 0
+            ? Math.round(((result.sentBytes + result.receivedBytes) / result.seconds / 1e6) * 10) / 10
+            : 0,
+      },
+      'done',
+    );
     return 0;
   } catch (err) {
     const e = err as { code?: string; message?: string };
-    line({ event: 'error', code: e.code ?? 'ERR_UNKNOWN', message: e.message ?? String(err) });
+    const value = { event: 'error', code: e.code ?? 'ERR_UNKNOWN', message: e.message ?? String(err) };
+    report(value, `${value.code}: ${value.message}`);
     return 1;
   } finally {
-    stopReading.abort();
     // an open stdin pipe would keep the process alive after the verdict
-    if (input === process.stdin) process.stdin.destroy();
-    agent.close();
+    process.stdin.destroy();
+    session?.close();
+    session?.agent.close();
   }
 }

@@ -56,8 +56,18 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       `${describe(ca.localCandidate)} -> ${describe(ca.remoteCandidate)}`,
     );
     const [ra, rb] = await Promise.all([
-      transfer(ca.stream(), { sendBytes: options.bytes, expectBytes: options.bytes, echo: false }),
-      transfer(cb.stream(), { sendBytes: options.bytes, expectBytes: options.bytes, echo: false }),
+      transfer(ca.stream(), {
+        sendBytes: options.bytes,
+        expectBytes: options.bytes,
+        echo: false,
+        sha256: true,
+      }),
+      transfer(cb.stream(), {
+        sendBytes: options.bytes,
+        expectBytes: options.bytes,
+        echo: false,
+        sha256: true,
+      }),
     ]);
     if (ra.sha256Received !== rb.sha256Received)
       throw new Error('the two directions carried different bytes');

@@ -1,4 +1,4 @@
-import { StunServer } from '../server/index.js';
+import { StunServer, type StunServerOptions } from '../server/index.js';
 
 /** Options of `ice-tcp stun-server`. */
 export interface StunServerCommandOptions {
@@ -7,6 +7,8 @@ export interface StunServerCommandOptions {
   alternatePort?: number;
   alternateHost?: string;
   json: boolean;
+  /** Connection policy and SOFTWARE (`--max-connections`, `--request-timeout-ms`, ...); unset = defaults. */
+  policy?: Omit<StunServerOptions, 'host' | 'port' | 'alternatePort' | 'alternateHost'>;
 }
 
 /** Runs the STUN server until SIGINT/SIGTERM; prints where it listens. */
@@ -16,6 +18,7 @@ export async function runStunServer(options: StunServerCommandOptions): Promise<
     port: options.port,
     alternatePort: options.alternatePort,
     alternateHost: options.alternateHost,
+    ...options.policy,
   });
   server.on('error', (err) => process.stderr.write(`stun-server: ${err.message}\n`));
   const info = { event: 'listening', primary: server.primary, alternate: server.alternate ?? null };

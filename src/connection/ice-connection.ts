@@ -1,9 +1,10 @@
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { EventEmitter } from 'eventemitter3';
 import type { Candidate } from '../candidate/types.js';
 import { ClosedError, FrameTooLargeError, type IceTcpError, InvalidArgumentError } from '../errors.js';
 import { mayBeStunFrame } from '../framing/index.js';
 import type { FramedConnection } from '../transport/index.js';
+import { FramedByteStream } from './byte-stream.js';
 
 /** Packets buffered while nobody listens yet, before the socket is paused (nothing is dropped). */
 const MAX_QUEUED_PACKETS = 256;
@@ -16,7 +17,9 @@ export interface IceConnectionEvents {
   packet: [Buffer];
   /** The send buffer drained below its mark after `send()` returned false. */
   drain: [];
-  /** The connection ended (FIN or RST from either side). */
+  /** Packet mode: the peer ended its direction (FIN) after its last packet; we may still send until close(). */
+  end: [];
+  /** The connection is gone: both directions ended, or it was reset. */
   close: [];
   error: [IceTcpError];
 }
@@ -30,6 +33,8 @@ export interface IceConnectionEvents {
  * - stream mode (tunnels): `stream()` returns a `Duplex` of bytes, with backpressure both ways; bytes are
  *   carried in frames of up to 65535 bytes. After `stream()` no `'packet'` event fires.
  * STUN frames (consent checks, keepalives) are answered by the agent and never reach the application.
+ * Each direction ends on its own, as with `net.Socket`'s `allowHalfOpen: true`: see the README, "Ending a
+ * connection".
  */
 export class IceConnection extends EventEmitter<IceConnectionEvents> {
   /** The local candidate of the selected pair. */
@@ -39,6 +44,9 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
   private readonly queue: Buffer[] = [];
   private duplex: FramedByteStream | undefined;
   private closedFlag = false;
+  private resetByUs = false;
+  /** Packet mode: the peer's FIN came while packets were still queued for a listener. */
+  private endPending = false;
 
   /** @internal the agent builds connections; applications get them from `agent.connect()`. */
   constructor(
@@ -51,10 +59,15 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
     super();
     this.localCandidate = local;
     this.remoteCandidate = remote;
+    framed.allowHalfOpen();
     for (const f of earlyFrames) this.onFrame(f);
     framed.on('frame', (f) => this.onFrame(f));
+    framed.on('end', () => this.onPeerEnd());
     framed.on('drain', () => this.emit('drain'));
-    framed.on('error', (e) => this.emit('error', e));
+    framed.on('error', (e) => {
+      this.duplex?.fail(e);
+      this.emit('error', e);
+    });
     framed.on('close', () => this.onClose());
   }
 
@@ -98,21 +111,28 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
       for (const f of this.queue.splice(0)) duplex.deliver(f);
       // Frames that cannot be STUN need not be whole to be bytes of the stream; the rest still come whole.
       this.framed.on('bytes', (piece) => duplex.deliver(piece));
-      this.framed.streamFrames((firstByte, length) => !mayBeStunFrame(firstByte, length));
-      if (this.closedFlag) this.duplex.deliverEnd();
+      this.framed.streamFrames(
+        (firstByte, length, chunk, offset) => !mayBeStunFrame(firstByte, length, chunk, offset),
+      );
+      if (this.framed.peerEnded) duplex.deliverEnd();
+      if (this.closedFlag) duplex.connectionClosed(this.resetByUs);
       this.framed.resume();
     }
     return this.duplex;
   }
 
-  /** Graceful close: pending data is flushed, then FIN. */
+  /**
+   * Graceful close of our direction: what was sent or written before is flushed, then FIN. The peer's data
+   * still arrives until it ends its side ('close' follows); a peer silent for 5 s without ending is reset.
+   */
   close(): void {
-    if (this.duplex) this.duplex.end();
+    if (this.duplex) this.duplex.closeGracefully();
     else this.framed.close();
   }
 
-  /** Immediate close with RST. */
+  /** Immediate close with RST: unsent data is dropped; the stream, if any, is destroyed without an error. */
   reset(): void {
+    if (!this.closedFlag) this.resetByUs = true;
     this.framed.reset();
   }
 
@@ -144,56 +164,23 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
       this.emit('packet', this.queue.shift() as Buffer);
     }
     if (this.queue.length < MAX_QUEUED_PACKETS) this.framed.resume();
+    if (this.endPending && this.queue.length === 0) {
+      this.endPending = false;
+      this.emit('end');
+    }
+  }
+
+  private onPeerEnd(): void {
+    if (this.duplex) this.duplex.deliverEnd();
+    // 'end' must not overtake packets still waiting for their listener
+    else if (this.queue.length > 0) this.endPending = true;
+    else this.emit('end');
   }
 
   private onClose(): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
-    this.duplex?.deliverEnd();
+    this.duplex?.connectionClosed(this.resetByUs);
     this.emit('close');
-  }
-}
-
-/** A Duplex of bytes over RFC 4571 frames, with backpressure in both directions. */
-class FramedByteStream extends Duplex {
-  private waitingDrain: (() => void) | undefined;
-
-  constructor(private readonly framed: FramedConnection) {
-    super({ allowHalfOpen: true });
-    framed.on('drain', () => {
-      const resume = this.waitingDrain;
-      this.waitingDrain = undefined;
-      resume?.();
-    });
-  }
-
-  deliver(frame: Buffer): void {
-    if (frame.length > 0 && !this.push(frame)) this.framed.pause();
-  }
-
-  deliverEnd(): void {
-    this.push(null);
-  }
-
-  override _read(): void {
-    this.framed.resume();
-  }
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, callback: (error?: Error | null) => void): void {
-    const ok = chunk.length === 0 || this.framed.sendFrames(chunk);
-    if (ok || this.framed.closed)
-      callback(this.framed.closed ? new ClosedError('connection is closed') : null);
-    else this.waitingDrain = () => callback();
-  }
-
-  override _final(callback: (error?: Error | null) => void): void {
-    this.framed.close();
-    callback();
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (error) this.framed.reset();
-    else if (!this.framed.closed) this.framed.close();
-    callback(error);
   }
 }

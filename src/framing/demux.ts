@@ -21,10 +21,17 @@ export function classifyPayload(frame: Buffer): PayloadKind {
 
 /**
  * False when a frame of `length` bytes starting with `firstByte` cannot pass {@link isStunFrame}: lets a
- * byte stream's frames through before they are whole, since most are ruled out by their first byte.
+ * byte stream's frames through before they are whole, since most are ruled out by their first byte. When
+ * the frame's first 8 bytes are at hand (`chunk` from `offset`), the magic cookie and the STUN length rule
+ * out the rest: binary data is full of leading zeros, and each frame held back for the check is a copy.
  */
-export function mayBeStunFrame(firstByte: number, length: number): boolean {
-  return firstByte <= 3 && length >= STUN_HEADER_SIZE + FINGERPRINT_SIZE;
+export function mayBeStunFrame(firstByte: number, length: number, chunk?: Buffer, offset = 0): boolean {
+  if (firstByte > 3 || length < STUN_HEADER_SIZE + FINGERPRINT_SIZE) return false;
+  if (chunk === undefined || chunk.length - offset < 8) return true;
+  return (
+    chunk.readUInt32BE(offset + 4) === MAGIC_COOKIE &&
+    chunk.readUInt16BE(offset + 2) + STUN_HEADER_SIZE === length
+  );
 }
 
 /**

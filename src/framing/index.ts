@@ -1,15 +1,3 @@
-/** Stream framing: RFC 4571 frames, unframed STUN splitting, payload demultiplexing. */
-export { classifyPayload, isStunFrame, mayBeStunFrame, type PayloadKind } from './demux.js';
-export {
-  encodeFrame,
-  type FrameSink,
-  frameHeader,
-  MAX_FRAME_SIZE,
-  Rfc4571Deframer,
-  type Rfc4571DeframerOptions,
-} from './rfc4571.js';
-export {
-  DEFAULT_MAX_STUN_MESSAGE_SIZE,
-  StunStreamSplitter,
-  type StunStreamSplitterOptions,
-} from './stun-splitter.js';
+/** Stream framing as the rest of src/ imports it: the public `ice-tcp/framing` names, plus internal helpers. */
+export { mayBeStunFrame } from './demux.js';
+export * from './public.js';

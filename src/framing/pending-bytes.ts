@@ -4,32 +4,32 @@
  * reuse a chunk's memory after pushing it (Node sockets never do).
  */
 export class PendingBytes {
-  #pieces: Buffer[] = [];
-  #length = 0;
+  private pieces: Buffer[] = [];
+  private held = 0;
 
   /** Bytes held. */
   get length(): number {
-    return this.#length;
+    return this.held;
   }
 
   /** Keep a view of received bytes. */
   append(piece: Buffer): void {
     if (piece.length === 0) return;
-    this.#pieces.push(piece);
-    this.#length += piece.length;
+    this.pieces.push(piece);
+    this.held += piece.length;
   }
 
   /** Everything held, as one Buffer (one copy, or none for a single piece), and forget it. */
   take(): Buffer {
     const whole =
-      this.#pieces.length === 1 ? (this.#pieces[0] as Buffer) : Buffer.concat(this.#pieces, this.#length);
+      this.pieces.length === 1 ? (this.pieces[0] as Buffer) : Buffer.concat(this.pieces, this.held);
     this.clear();
     return whole;
   }
 
   /** Forget everything held. */
   clear(): void {
-    this.#pieces = [];
-    this.#length = 0;
+    this.pieces = [];
+    this.held = 0;
   }
 }

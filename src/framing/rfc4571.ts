@@ -40,8 +40,10 @@ export interface FrameSink {
   /**
    * Whether a frame of `length` payload bytes that starts with `firstByte` may be delivered in pieces as
    * they arrive, instead of whole; asked once per non-empty frame, when its first payload byte is in.
+   * `chunk[offset]` is that byte, and the frame's bytes that arrived with it follow it in `chunk` (up to
+   * `length` of them): enough, most of the time, to rule out a STUN header without waiting for more.
    */
-  streams(firstByte: number, length: number): boolean;
+  streams(firstByte: number, length: number, chunk: Buffer, offset: number): boolean;
 }
 
 /** Collects whole frames for {@link Rfc4571Deframer.push}. */
@@ -65,29 +67,29 @@ class FrameCollector implements FrameSink {
  * because a stream that lost its framing cannot be resynchronised.
  */
 export class Rfc4571Deframer {
-  readonly #maxFrameSize: number;
+  private readonly maxFrameSize: number;
   /** First length byte when the header itself was split, else -1. */
-  #headerByte = -1;
+  private headerByte = -1;
   /** Announced payload length of the frame in progress, else -1. */
-  #expected = -1;
+  private expected = -1;
   /** Payload bytes still to come of a frame passed through in pieces (the frame in progress then). */
-  #passRemaining = 0;
-  readonly #body = new PendingBytes();
-  readonly #collector = new FrameCollector();
-  #failure: FrameTooLargeError | undefined;
+  private passRemaining = 0;
+  private readonly body = new PendingBytes();
+  private readonly collector = new FrameCollector();
+  private failure: FrameTooLargeError | undefined;
 
   constructor(opts: Rfc4571DeframerOptions = {}) {
     const max = opts.maxFrameSize ?? MAX_FRAME_SIZE;
     if (!Number.isInteger(max) || max < 1 || max > MAX_FRAME_SIZE) {
       throw new InvalidArgumentError(`maxFrameSize must be an integer in 1..${MAX_FRAME_SIZE}, got ${max}`);
     }
-    this.#maxFrameSize = max;
+    this.maxFrameSize = max;
   }
 
   /** Bytes of an unfinished frame (length prefix included) held until more data arrives. */
   get bufferedBytes(): number {
-    if (this.#expected >= 0) return HEADER_SIZE + this.#body.length;
-    return this.#headerByte >= 0 ? 1 : 0;
+    if (this.expected >= 0) return HEADER_SIZE + this.body.length;
+    return this.headerByte >= 0 ? 1 : 0;
   }
 
   /**
@@ -95,9 +97,9 @@ export class Rfc4571Deframer {
    * `chunk` are views of it; only a frame spread over several chunks is copied.
    */
   push(chunk: Buffer): Buffer[] {
-    const collector = this.#collector;
+    const collector = this.collector;
     collector.frames = [];
-    this.#cut(chunk, collector);
+    this.cut(chunk, collector);
     return collector.frames;
   }
 
@@ -107,80 +109,80 @@ export class Rfc4571Deframer {
    * frames that straddle reads would copy nearly every byte once more.
    */
   pushTo(chunk: Buffer, sink: FrameSink): void {
-    this.#cut(chunk, sink);
+    this.cut(chunk, sink);
   }
 
   /** Declare the end of the stream; throws {@link FrameTruncatedError} if a frame was left unfinished. */
   end(): void {
-    if (this.#failure) throw this.#failure;
+    if (this.failure) throw this.failure;
     const buffered = this.bufferedBytes;
     if (buffered > 0) throw new FrameTruncatedError(buffered);
-    if (this.#passRemaining > 0) throw new FrameTruncatedError(0);
+    if (this.passRemaining > 0) throw new FrameTruncatedError(0);
   }
 
-  #cut(chunk: Buffer, sink: FrameSink): void {
-    if (this.#failure) throw this.#failure;
+  private cut(chunk: Buffer, sink: FrameSink): void {
+    if (this.failure) throw this.failure;
     let offset = 0;
     for (;;) {
-      if (this.#passRemaining > 0) {
+      if (this.passRemaining > 0) {
         const available = chunk.length - offset;
         if (available === 0) break;
-        const take = Math.min(available, this.#passRemaining);
+        const take = Math.min(available, this.passRemaining);
         sink.bytes(chunk.subarray(offset, offset + take));
         offset += take;
-        this.#passRemaining -= take;
+        this.passRemaining -= take;
         continue;
       }
-      if (this.#expected < 0) {
+      if (this.expected < 0) {
         const available = chunk.length - offset;
         let length: number;
-        if (this.#headerByte >= 0) {
+        if (this.headerByte >= 0) {
           if (available < 1) break;
-          length = (this.#headerByte << 8) | (chunk[offset] as number);
-          this.#headerByte = -1;
+          length = (this.headerByte << 8) | (chunk[offset] as number);
+          this.headerByte = -1;
           offset += 1;
         } else if (available >= HEADER_SIZE) {
           length = chunk.readUInt16BE(offset);
           offset += HEADER_SIZE;
         } else {
-          if (available === 1) this.#headerByte = chunk[offset] as number;
+          if (available === 1) this.headerByte = chunk[offset] as number;
           break;
         }
-        if (length > this.#maxFrameSize) this.#fail(new FrameTooLargeError(length, this.#maxFrameSize));
-        this.#expected = length;
+        if (length > this.maxFrameSize) this.fail(new FrameTooLargeError(length, this.maxFrameSize));
+        this.expected = length;
       }
-      const needed = this.#expected - this.#body.length;
+      const needed = this.expected - this.body.length;
       const available = chunk.length - offset;
-      if (this.#body.length === 0 && needed > 0) {
+      if (this.body.length === 0 && needed > 0) {
         if (available === 0) break;
-        if (sink.streams(chunk[offset] as number, needed)) {
-          this.#passRemaining = needed;
-          this.#expected = -1;
+        if (sink.streams(chunk[offset] as number, needed, chunk, offset)) {
+          this.passRemaining = needed;
+          this.expected = -1;
           continue;
         }
       }
       if (available < needed) {
-        this.#body.append(chunk.subarray(offset));
+        this.body.append(chunk.subarray(offset));
         break;
       }
       const tail = chunk.subarray(offset, offset + needed);
       offset += needed;
-      this.#expected = -1;
-      if (this.#body.length === 0) {
+      this.expected = -1;
+      if (this.body.length === 0) {
         sink.frame(tail);
       } else {
-        this.#body.append(tail);
-        sink.frame(this.#body.take());
+        this.body.append(tail);
+        sink.frame(this.body.take());
       }
     }
   }
 
-  #fail(error: FrameTooLargeError): never {
-    this.#failure = error;
-    this.#body.clear();
-    this.#expected = -1;
-    this.#headerByte = -1;
-    this.#passRemaining = 0;
+  private fail(error: FrameTooLargeError): never {
+    this.failure = error;
+    this.body.clear();
+    this.expected = -1;
+    this.headerByte = -1;
+    this.passRemaining = 0;
     throw error;
   }
 }

@@ -32,81 +32,81 @@ function announcedSize(header: Buffer): number {
  * After an error it stays failed: the message boundaries of the rest of the stream are lost.
  */
 export class StunStreamSplitter {
-  readonly #maxMessageSize: number;
+  private readonly maxMessageSize: number;
   /** Size of the message in progress once its header is in, else -1. */
-  #expected = -1;
-  readonly #pending = new PendingBytes();
-  #failure: StunParseError | FrameTooLargeError | undefined;
+  private expected = -1;
+  private readonly pending = new PendingBytes();
+  private failure: StunParseError | FrameTooLargeError | undefined;
 
   constructor(opts: StunStreamSplitterOptions = {}) {
     const max = opts.maxMessageSize ?? DEFAULT_MAX_STUN_MESSAGE_SIZE;
     if (!Number.isInteger(max) || max < STUN_HEADER_SIZE) {
       throw new InvalidArgumentError(`maxMessageSize must be an integer >= ${STUN_HEADER_SIZE}, got ${max}`);
     }
-    this.#maxMessageSize = max;
+    this.maxMessageSize = max;
   }
 
   /** Bytes of an unfinished message held until more data arrives. */
   get bufferedBytes(): number {
-    return this.#pending.length;
+    return this.pending.length;
   }
 
   /** Feed received bytes; returns the messages they complete, in order (views when not split). */
   push(chunk: Buffer): Buffer[] {
-    if (this.#failure) throw this.#failure;
+    if (this.failure) throw this.failure;
     const messages: Buffer[] = [];
     let offset = 0;
     for (;;) {
-      if (this.#expected < 0) {
-        const have = this.#pending.length;
+      if (this.expected < 0) {
+        const have = this.pending.length;
         if (have === 0 && chunk.length - offset >= STUN_HEADER_SIZE) {
-          this.#expected = this.#checkedSize(chunk.subarray(offset, offset + STUN_HEADER_SIZE));
+          this.expected = this.checkedSize(chunk.subarray(offset, offset + STUN_HEADER_SIZE));
         } else {
           const take = Math.min(STUN_HEADER_SIZE - have, chunk.length - offset);
-          this.#pending.append(chunk.subarray(offset, offset + take));
+          this.pending.append(chunk.subarray(offset, offset + take));
           offset += take;
-          if (this.#pending.length < STUN_HEADER_SIZE) break;
+          if (this.pending.length < STUN_HEADER_SIZE) break;
           // The header is tiny: join it now so it can be read, and keep it as the first piece.
-          const header = this.#pending.take();
-          this.#pending.append(header);
-          this.#expected = this.#checkedSize(header);
+          const header = this.pending.take();
+          this.pending.append(header);
+          this.expected = this.checkedSize(header);
         }
       }
-      const needed = this.#expected - this.#pending.length;
+      const needed = this.expected - this.pending.length;
       const available = chunk.length - offset;
       if (available < needed) {
-        this.#pending.append(chunk.subarray(offset));
+        this.pending.append(chunk.subarray(offset));
         break;
       }
       const tail = chunk.subarray(offset, offset + needed);
       offset += needed;
-      if (this.#pending.length === 0) {
+      if (this.pending.length === 0) {
         messages.push(tail);
       } else {
-        this.#pending.append(tail);
-        messages.push(this.#pending.take());
+        this.pending.append(tail);
+        messages.push(this.pending.take());
       }
-      this.#expected = -1;
+      this.expected = -1;
     }
     return messages;
   }
 
   /** Declare the end of the stream; throws {@link FrameTruncatedError} if a message was left unfinished. */
   end(): void {
-    if (this.#failure) throw this.#failure;
-    if (this.#pending.length > 0) throw new FrameTruncatedError(this.#pending.length);
+    if (this.failure) throw this.failure;
+    if (this.pending.length > 0) throw new FrameTruncatedError(this.pending.length);
   }
 
-  #checkedSize(header: Buffer): number {
+  private checkedSize(header: Buffer): number {
     try {
       const size = announcedSize(header);
-      if (size > this.#maxMessageSize) throw new FrameTooLargeError(size, this.#maxMessageSize);
+      if (size > this.maxMessageSize) throw new FrameTooLargeError(size, this.maxMessageSize);
       return size;
     } catch (error) {
       if (error instanceof StunParseError || error instanceof FrameTooLargeError) {
-        this.#failure = error;
-        this.#pending.clear();
-        this.#expected = -1;
+        this.failure = error;
+        this.pending.clear();
+        this.expected = -1;
       }
       throw error;
     }

@@ -1,4 +1,4 @@
-import type { LocalCandidate } from '../checklist/index.js';
+import type { LocalCandidate } from '../candidate/types.js';
 import type { FramedConnection, PassiveListener, SimultaneousOpenPort } from '../transport/index.js';
 
 /** A relayed candidate's way to reach a peer and to learn of peers reaching it (TURN, RFC 6062). */

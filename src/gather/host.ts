@@ -1,13 +1,16 @@
 import createDebug from 'debug';
-import { computeFoundation } from '../candidate/foundation.js';
-import { candidatePriority } from '../candidate/priority.js';
-import type { TcpType } from '../candidate/types.js';
-import type { LocalCandidate } from '../checklist/index.js';
-import { PassiveListener, SimultaneousOpenPort } from '../transport/index.js';
+import { makeLocalCandidate } from '../candidate/factory.js';
+import type { LocalCandidate, TcpType } from '../candidate/types.js';
+import {
+  PassiveListener,
+  type PendingLimits,
+  type ResynBudget,
+  SimultaneousOpenPort,
+} from '../transport/index.js';
 import type { LocalAddress } from './addresses.js';
 import type { LocalEndpoint } from './endpoint.js';
 
-const log = createDebug('ice-tcp:gather');
+const log = createDebug('ice-tcp:gather:host');
 
 /** Inputs of host gathering. */
 export interface HostGatherOptions {
@@ -16,12 +19,17 @@ export interface HostGatherOptions {
   portRange?: { min: number; max: number };
   /** Returns a fresh local candidate id. */
   nextId: () => string;
+  /** Shared by every S-O port of the agent (see ResynBudget). */
+  resynBudget?: ResynBudget;
+  /** Limits on each port's not yet authenticated inbound connections. */
+  pending?: PendingLimits;
 }
 
 /**
  * Host candidates for every address (RFC 6544 §5.1): an active one (advertised with port 9, never listening),
  * a passive one on its own listening port, and an S-O one on another port that never listens first (Linux
- * refuses an outgoing bind on a port with a LISTEN socket, seed 000). other-preference differs per address.
+ * refuses an outgoing bind on a port with a LISTEN socket: docs/ARCHITECTURE.md, LISTEN vs outgoing bind).
+ * other-preference differs per address.
  */
 export async function gatherHostCandidates(
   options: HostGatherOptions,
@@ -31,34 +39,34 @@ export async function gatherHostCandidates(
   await Promise.all(
     options.addresses.map(async (local, index) => {
       const otherPreference = Math.max(0, 8191 - index);
-      const make = (tcpType: TcpType, port: number): LocalCandidate => ({
-        id: options.nextId(),
-        foundation: computeFoundation({ type: 'host', baseAddress: local.address, tcpType }),
-        component: 1,
-        transport: 'TCP',
-        priority: candidatePriority({ type: 'host', tcpType, otherPreference }),
-        address: local.address,
-        port,
-        type: 'host',
-        tcpType,
-        extensions: [],
-        baseAddress: local.address,
-        basePort: port,
-      });
+      const make = (tcpType: TcpType, port: number): LocalCandidate =>
+        makeLocalCandidate({
+          id: options.nextId(),
+          type: 'host',
+          tcpType,
+          address: local.address,
+          port,
+          baseAddress: local.address,
+          basePort: port,
+          otherPreference,
+        });
       for (const tcpType of options.tcpTypes) {
         try {
           if (tcpType === 'active') {
             onEndpoint({ kind: 'active', candidate: make('active', 9) });
           } else if (tcpType === 'passive') {
             const listener = await PassiveListener.listen({
+              ...options.pending,
               address: local.address,
               portRange: options.portRange,
             });
             onEndpoint({ kind: 'passive', candidate: make('passive', listener.port), listener });
           } else {
             const port = await SimultaneousOpenPort.open({
+              ...options.pending,
               address: local.address,
               portRange: options.portRange,
+              resynBudget: options.resynBudget,
             });
             onEndpoint({ kind: 'so', candidate: make('so', port.port), port });
           }

@@ -1,12 +1,13 @@
-import type { StunServerAddress, TurnServerOptions } from '../agent/options.js';
 import type { TcpType } from '../candidate/types.js';
 import type { IceTcpError } from '../errors.js';
+import { type PendingLimits, ResynBudget } from '../transport/index.js';
+import type { TurnServerOptions } from '../turn/index.js';
 import type { LocalAddress } from './addresses.js';
 import type { LocalEndpoint } from './endpoint.js';
 import { gatherHostCandidates } from './host.js';
 import { predictSequentialForHosts } from './predicted-hosts.js';
 import { gatherRelay } from './relay.js';
-import { gatherServerReflexive } from './server-reflexive.js';
+import { gatherServerReflexive, type StunServerAddress } from './server-reflexive.js';
 
 export { defaultLocalAddresses, explicitLocalAddresses, type LocalAddress } from './addresses.js';
 export type { LocalEndpoint, RelayEndpointHandle } from './endpoint.js';
@@ -27,6 +28,10 @@ export interface GatherOptions {
   maxFrameSize?: number;
   /** Later failures of a TURN allocation in use (refresh, permission). */
   onError?: (error: IceTcpError) => void;
+  /** Re-SYN budget of the agent's S-O ports; default one shared by everything this call gathers. */
+  resynBudget?: ResynBudget;
+  /** Limits on each passive and S-O port's not yet authenticated inbound connections. */
+  pending?: PendingLimits;
 }
 
 /** Something gathering left open that lives as long as the agent (a STUN or TURN server connection). */
@@ -59,7 +64,11 @@ export async function gatherCandidates(
         )
       : Promise.resolve({ errors: [] });
   // forceRelay: no host sockets at all, they would only sit unused
-  if (!options.forceRelay) await gatherDirect(options, onEndpoint, errors, resources);
+  if (!options.forceRelay) {
+    // one budget for all S-O ports: a peer's candidates must not multiply the agent's SYN rate
+    const direct = { ...options, resynBudget: options.resynBudget ?? new ResynBudget() };
+    await gatherDirect(direct, onEndpoint, errors, resources);
+  }
   errors.push(...(await relay).errors);
   return { errors, resources };
 }

@@ -1,11 +1,12 @@
+import { InvalidArgumentError } from '../errors.js';
 import { reserveLocalPort } from '../transport/reserve-port.js';
 import { classifyNat, type NatObservation, type NatReport } from './nat-behaviour.js';
-import { queryMapping } from './server-reflexive.js';
+import { queryMapping, type StunServerAddress } from './server-reflexive.js';
 
 /** How to probe. */
 export interface NatProbeOptions {
   /** One or two STUN servers; with one, its RFC 5780 OTHER-ADDRESS (if any) is the second endpoint. */
-  servers: readonly { host: string; port: number }[];
+  servers: readonly StunServerAddress[];
   localAddress?: string;
   /** Connections from fresh ports used to classify allocation (>= 3). */
   freshProbes?: number;
@@ -22,9 +23,9 @@ export async function probeNat(options: NatProbeOptions): Promise<NatReport> {
   const timeoutMs = options.timeoutMs ?? 3000;
   const freshCount = Math.max(3, options.freshProbes ?? 4);
   const primary = options.servers[0];
-  if (!primary) throw new RangeError('probeNat needs at least one STUN server');
+  if (!primary) throw new InvalidArgumentError('servers: probeNat needs at least one STUN server');
   const localAddress = options.localAddress ?? (primary.host.includes(':') ? '::' : '0.0.0.0');
-  const query = (server: { host: string; port: number }, localPort?: number) =>
+  const query = (server: StunServerAddress, localPort?: number) =>
     queryMapping({
       server,
       localAddress: options.localAddress ?? '',
@@ -38,6 +39,8 @@ export async function probeNat(options: NatProbeOptions): Promise<NatReport> {
     localAddress === '0.0.0.0' || localAddress === '::' ? undefined : localAddress,
   );
   const first = await query(primary, localPort);
+  // read before the reset: a reset socket no longer knows its address, and "behind NAT" compares against it
+  const boundAddress = first.connection.local.address;
   first.connection.reset();
   fixedPort.push({ localPort, server: primary, mapped: first.mapped });
   const other = first.message.otherAddress();
@@ -54,6 +57,6 @@ export async function probeNat(options: NatProbeOptions): Promise<NatReport> {
     freshPorts.push({ localPort: r.connection.local.port, server: primary, mapped: r.mapped });
     r.connection.reset();
   }
-  const local = options.localAddress ?? first.connection.local.address;
+  const local = options.localAddress ?? boundAddress;
   return classifyNat(local, fixedPort, freshPorts);
 }

@@ -1,5 +1,7 @@
 import { isIPv6 } from 'node:net';
+import { otherPreferenceOf } from '../candidate/factory.js';
 import { GatherError } from '../errors.js';
+import type { PendingLimits, ResynBudget } from '../transport/index.js';
 import type { LocalEndpoint } from './endpoint.js';
 import { gatherSequentialPredicted } from './predicted-sequential.js';
 
@@ -10,6 +12,8 @@ export interface PredictionContext {
   timeoutMs: number;
   signal?: AbortSignal;
   nextId: () => string;
+  resynBudget?: ResynBudget;
+  pending?: PendingLimits;
 }
 
 /**
@@ -37,12 +41,14 @@ export async function predictSequentialForHosts(
           {
             server,
             baseAddress: base.baseAddress,
-            otherPreference: (base.priority >> 8) & 0x1fff,
+            otherPreference: otherPreferenceOf(base.priority),
             measuredPorts,
             portRange: context.portRange,
             timeoutMs: context.timeoutMs,
             signal: context.signal,
             nextId: context.nextId,
+            resynBudget: context.resynBudget,
+            pending: context.pending,
           },
           onEndpoint,
         );

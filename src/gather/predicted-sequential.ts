@@ -1,15 +1,12 @@
 import createDebug from 'debug';
-import { computeFoundation } from '../candidate/foundation.js';
-import { PREDICTED_EXTENSION } from '../candidate/predicted.js';
-import { candidatePriority } from '../candidate/priority.js';
-import type { LocalCandidate } from '../checklist/index.js';
+import { makeLocalCandidate } from '../candidate/factory.js';
 import type { TransportAddress } from '../stun/index.js';
-import { SimultaneousOpenPort } from '../transport/index.js';
+import { type PendingLimits, type ResynBudget, SimultaneousOpenPort } from '../transport/index.js';
 import type { LocalEndpoint } from './endpoint.js';
 import { classifyAllocation, type NatObservation, predictPorts } from './nat-behaviour.js';
 import { queryMapping } from './server-reflexive.js';
 
-const log = createDebug('ice-tcp:gather');
+const log = createDebug('ice-tcp:gather:predicted');
 
 /** Predicted ports advertised per address: the agent's own first check flows may take a few of them first. */
 export const SEQUENTIAL_WINDOW = 8;
@@ -31,6 +28,10 @@ export interface SequentialPredictionOptions {
   nextId: () => string;
   window?: number;
   probes?: number;
+  /** Shared by every S-O port of the agent (see ResynBudget). */
+  resynBudget?: ResynBudget;
+  /** Limits on each predicted port's not yet authenticated inbound connections. */
+  pending?: PendingLimits;
 }
 
 /**
@@ -70,39 +71,31 @@ export async function gatherSequentialPredicted(
   );
   const soPorts = await Promise.all(
     ports.map(() =>
-      SimultaneousOpenPort.open({ address: options.baseAddress, portRange: options.portRange }),
+      SimultaneousOpenPort.open({
+        ...options.pending,
+        address: options.baseAddress,
+        portRange: options.portRange,
+        resynBudget: options.resynBudget,
+      }),
     ),
   );
   ports.forEach((external, i) => {
     const port = soPorts[i] as SimultaneousOpenPort;
-    const candidate: LocalCandidate = {
+    const candidate = makeLocalCandidate({
       id: options.nextId(),
-      // one foundation per predicted port: a shared one would freeze all but one of them (RFC 8445 §6.1.2.6),
-      // and the window only works when the peer dials every predicted port at once
-      foundation: computeFoundation({
-        type: 'srflx',
-        baseAddress: options.baseAddress,
-        serverAddress: `${options.server.host}#sequential${external}`,
-        tcpType: 'so',
-      }),
-      component: 1,
-      transport: 'TCP',
-      priority: candidatePriority({
-        type: 'srflx',
-        tcpType: 'so',
-        predicted: true,
-        otherPreference: options.otherPreference,
-      }),
-      address: last.address,
-      port: external,
       type: 'srflx',
       tcpType: 'so',
-      relatedAddress: options.baseAddress,
-      relatedPort: port.port,
-      extensions: [[PREDICTED_EXTENSION, 'sequential']],
+      address: last.address,
+      port: external,
       baseAddress: options.baseAddress,
       basePort: port.port,
-    };
+      otherPreference: options.otherPreference,
+      // one foundation per predicted port: a shared one would freeze all but one of them (RFC 8445 §6.1.2.6),
+      // and the window only works when the peer dials every predicted port at once
+      serverAddress: `${options.server.host}#sequential${external}`,
+      related: { address: options.baseAddress, port: port.port },
+      predicted: 'sequential',
+    });
     onEndpoint({ kind: 'so', candidate, port });
   });
 }

@@ -5,7 +5,7 @@ import { FramedConnection } from '../transport/index.js';
 import type { TurnAllocation, TurnPeerConnection } from '../turn/index.js';
 import type { RelayEndpointHandle } from './endpoint.js';
 
-const log = createDebug('ice-tcp:relay');
+const log = createDebug('ice-tcp:gather:relay');
 
 /** Pauses between Connect attempts: the peer's TURN server may not have our permission yet. */
 const CONNECT_RETRY_DELAYS_MS = [50, 100, 200, 400, 800];

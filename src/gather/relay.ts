@@ -1,14 +1,12 @@
 import createDebug from 'debug';
-import type { TurnServerOptions } from '../agent/options.js';
-import { computeFoundation } from '../candidate/foundation.js';
-import { candidatePriority } from '../candidate/priority.js';
-import type { LocalCandidate } from '../checklist/index.js';
+import { makeLocalCandidate } from '../candidate/factory.js';
+import type { LocalCandidate } from '../candidate/types.js';
 import type { IceTcpError } from '../errors.js';
-import { TurnAllocation } from '../turn/index.js';
+import { TurnAllocation, type TurnServerOptions } from '../turn/index.js';
 import type { LocalEndpoint } from './endpoint.js';
 import { RelayAllocation } from './relay-allocation.js';
 
-const log = createDebug('ice-tcp:gather');
+const log = createDebug('ice-tcp:gather:relay');
 
 /** What relay gathering needs. */
 export interface RelayGatherOptions {
@@ -38,15 +36,7 @@ export async function gatherRelay(
       let allocation: TurnAllocation;
       try {
         allocation = await TurnAllocation.allocate({
-          host: server.host,
-          port: server.port,
-          username: server.username,
-          password: server.password,
-          transport: server.transport,
-          rejectUnauthorized: server.rejectUnauthorized,
-          ca: server.ca,
-          lifetimeSeconds: server.lifetimeSeconds,
-          permissionLifetimeSeconds: server.permissionLifetimeSeconds,
+          ...server,
           timeoutMs: options.timeoutMs,
           signal: options.signal,
         });
@@ -60,26 +50,19 @@ export async function gatherRelay(
       const mapped = allocation.mappedAddress;
       // one relay per server: other-preference tells them apart
       const otherPreference = Math.max(0, 8191 - index);
-      const make = (tcpType: 'active' | 'passive', port: number): LocalCandidate => ({
-        id: options.nextId(),
-        foundation: computeFoundation({
+      const make = (tcpType: 'active' | 'passive', port: number): LocalCandidate =>
+        makeLocalCandidate({
+          id: options.nextId(),
           type: 'relay',
-          baseAddress: relayed.address,
-          serverAddress: server.host,
           tcpType,
-        }),
-        component: 1,
-        transport: 'TCP',
-        priority: candidatePriority({ type: 'relay', tcpType, otherPreference }),
-        address: relayed.address,
-        port,
-        type: 'relay',
-        tcpType,
-        ...(mapped ? { relatedAddress: mapped.address, relatedPort: mapped.port } : {}),
-        extensions: [],
-        baseAddress: relayed.address,
-        basePort: port,
-      });
+          address: relayed.address,
+          port,
+          baseAddress: relayed.address,
+          basePort: port,
+          otherPreference,
+          serverAddress: server.host,
+          ...(mapped ? { related: mapped } : {}),
+        });
       onEndpoint({ kind: 'relay', candidate: make('active', 9), ...relay.handle('active') });
       onEndpoint({ kind: 'relay', candidate: make('passive', relayed.port), ...relay.handle('passive') });
     }),

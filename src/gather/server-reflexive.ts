@@ -1,9 +1,7 @@
 import { isIPv6 } from 'node:net';
 import createDebug from 'debug';
-import { computeFoundation } from '../candidate/foundation.js';
-import { PREDICTED_EXTENSION } from '../candidate/predicted.js';
-import { candidatePriority } from '../candidate/priority.js';
-import type { LocalCandidate } from '../checklist/index.js';
+import { makeLocalCandidate, otherPreferenceOf } from '../candidate/factory.js';
+import type { TcpType } from '../candidate/types.js';
 import { GatherError, StunTransactionError } from '../errors.js';
 import {
   StunClass,
@@ -15,11 +13,17 @@ import {
 import { StunServerConnection } from '../transport/stun-server-connection.js';
 import type { LocalEndpoint } from './endpoint.js';
 
-const log = createDebug('ice-tcp:gather');
+const log = createDebug('ice-tcp:gather:srflx');
+
+/** A STUN server used to learn server-reflexive candidates (STUN over TCP, RFC 8489 §6.2.2). */
+export interface StunServerAddress {
+  host: string;
+  port: number;
+}
 
 /** Asks a STUN server, over TCP from `localPort`, which public address that port maps to. */
 export async function queryMapping(options: {
-  server: { host: string; port: number };
+  server: StunServerAddress;
   localAddress: string;
   localPort?: number;
   timeoutMs: number;
@@ -33,6 +37,9 @@ export async function queryMapping(options: {
     timeoutMs: options.timeoutMs,
     signal: options.signal,
   });
+  // an abort (the agent closed) ends the wait for the answer at once: resetting fails the pending request
+  const onAbort = () => connection.reset();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const builder = new StunMessageBuilder(StunMethod.Binding, StunClass.Request);
     const reply = await connection.request(builder.build({ fingerprint: true }), options.timeoutMs);
@@ -51,12 +58,14 @@ export async function queryMapping(options: {
   } catch (err) {
     connection.reset();
     throw err;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
   }
 }
 
 /** What server-reflexive gathering needs. */
 export interface ServerReflexiveOptions {
-  servers: readonly { host: string; port: number }[];
+  servers: readonly StunServerAddress[];
   /** The host endpoints gathered so far (the S-O ones are queried; active/passive ones get derived candidates). */
   hostEndpoints: readonly LocalEndpoint[];
   timeoutMs: number;
@@ -97,53 +106,28 @@ export async function gatherServerReflexive(
           const key = `${mapped.address}:${mapped.port}`;
           if (seen.has(key)) continue;
           seen.add(key);
-          const otherPreference = (base.priority >> 8) & 0x1fff;
-          const make = (
-            tcpType: 'so' | 'active' | 'passive',
-            port: number,
-            basePort: number,
-            relatedPort: number,
-          ) =>
-            ({
+          const make = (tcpType: TcpType, port: number, basePort: number, predicted?: 'preserve') =>
+            makeLocalCandidate({
               id: options.nextId(),
-              foundation: computeFoundation({
-                type: 'srflx',
-                baseAddress: base.baseAddress,
-                serverAddress: server.host,
-                tcpType,
-              }),
-              component: 1,
-              transport: 'TCP',
-              priority: candidatePriority({ type: 'srflx', tcpType, otherPreference }),
-              address: mapped.address,
-              port,
               type: 'srflx',
               tcpType,
-              relatedAddress: base.baseAddress,
-              relatedPort,
-              extensions: [] as Array<[string, string]>,
+              address: mapped.address,
+              port,
               baseAddress: base.baseAddress,
               basePort,
-            }) satisfies LocalCandidate;
-          onEndpoint({
-            kind: 'so',
-            candidate: make('so', mapped.port, base.basePort, base.basePort),
-            port: endpoint.port,
-          });
+              otherPreference: otherPreferenceOf(base.priority),
+              serverAddress: server.host,
+              related: { address: base.baseAddress, port: basePort },
+              ...(predicted ? { predicted } : {}),
+            });
+          onEndpoint({ kind: 'so', candidate: make('so', mapped.port, base.basePort), port: endpoint.port });
           for (const other of options.hostEndpoints) {
             if (other.candidate.baseAddress !== base.baseAddress) continue;
             if (other.kind === 'active') {
-              onEndpoint({ kind: 'active', candidate: make('active', 9, 9, 9) });
+              onEndpoint({ kind: 'active', candidate: make('active', 9, 9) });
             } else if (other.kind === 'passive' && mapped.port === base.basePort) {
               const port = other.candidate.basePort;
-              const predicted = make('passive', port, port, port);
-              predicted.priority = candidatePriority({
-                type: 'srflx',
-                tcpType: 'passive',
-                predicted: true,
-                otherPreference,
-              });
-              predicted.extensions.push([PREDICTED_EXTENSION, 'preserve']);
+              const predicted = make('passive', port, port, 'preserve');
               onEndpoint({ kind: 'passive', candidate: predicted, listener: other.listener });
             }
           }

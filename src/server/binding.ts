@@ -17,6 +17,19 @@ export interface BindingContext {
   other?: TransportAddress | undefined;
   /** SOFTWARE of every response. */
   software?: string | undefined;
+  /**
+   * Largest response worth sending (UDP: a multiple of the request's size, against reflection attacks).
+   * Optional attributes are left out until it fits; the mandatory ones are sent whatever their size.
+   */
+  maxResponseSize?: number | undefined;
+}
+
+/** What a response carries beyond its mandatory attributes, richest first. */
+interface Extras {
+  software: boolean;
+  rfc5780: boolean;
+  fingerprint: boolean;
+  reason: boolean;
 }
 
 /** The server's verdict on one message: bytes to send back, silence, or junk that ends a TCP connection. */
@@ -25,18 +38,35 @@ export type BindingOutcome =
   | { kind: 'ignore'; why: string }
   | { kind: 'junk'; error: StunParseError };
 
-function respond(message: StunMessage, ctx: BindingContext, cls: StunClass): StunMessageBuilder {
-  // A copy: the builder keeps the id and `message.transactionId` is a view into the received buffer.
-  const builder = new StunMessageBuilder(message.method, cls, Buffer.from(message.transactionId));
-  if (cls === StunClass.SuccessResponse) builder.xorMappedAddress(ctx.source);
-  return builder;
-}
-
-function finish(builder: StunMessageBuilder, ctx: BindingContext): Buffer {
-  if (ctx.origin) builder.responseOrigin(ctx.origin);
-  if (ctx.other) builder.otherAddress(ctx.other);
-  if (ctx.software !== undefined) builder.software(ctx.software);
-  return builder.build({ fingerprint: true });
+/** Builds the richest response that fits `ctx.maxResponseSize`, dropping SOFTWARE first. */
+function respond(
+  message: StunMessage,
+  ctx: BindingContext,
+  cls: StunClass,
+  core: (builder: StunMessageBuilder, extras: Extras) => void,
+): Buffer {
+  const limit = ctx.maxResponseSize ?? Number.POSITIVE_INFINITY;
+  // A request without FINGERPRINT does not need one back (RFC 8489 §14.7: it is for demultiplexing).
+  const withFingerprint = message.hasFingerprint();
+  const levels: Extras[] = [
+    { software: true, rfc5780: true, fingerprint: true, reason: true },
+    { software: false, rfc5780: true, fingerprint: true, reason: true },
+    { software: false, rfc5780: false, fingerprint: true, reason: true },
+    { software: false, rfc5780: false, fingerprint: withFingerprint, reason: false },
+  ];
+  let response: Buffer = Buffer.alloc(0);
+  for (const extras of levels) {
+    // A copy: the builder keeps the id and `message.transactionId` is a view into the received buffer.
+    const builder = new StunMessageBuilder(message.method, cls, Buffer.from(message.transactionId));
+    if (cls === StunClass.SuccessResponse) builder.xorMappedAddress(ctx.source);
+    core(builder, extras);
+    if (extras.rfc5780 && ctx.origin) builder.responseOrigin(ctx.origin);
+    if (extras.rfc5780 && ctx.other) builder.otherAddress(ctx.other);
+    if (extras.software && ctx.software !== undefined) builder.software(ctx.software);
+    response = builder.build({ fingerprint: extras.fingerprint });
+    if (response.length <= limit) break;
+  }
+  return response;
 }
 
 /**
@@ -58,19 +88,16 @@ export function answerBinding(raw: Buffer, ctx: BindingContext): BindingOutcome 
   if (message.cls !== StunClass.Request) return { kind: 'ignore', why: `class ${message.cls}` };
   const unknown = message.unknownComprehensionRequired();
   if (unknown.length > 0) {
-    const builder = respond(message, ctx, StunClass.ErrorResponse).errorCode(420).unknownAttributes(unknown);
-    return { kind: 'reply', response: finish(builder, ctx), code: 420 };
+    const response = respond(message, ctx, StunClass.ErrorResponse, (b, extras) =>
+      b.errorCode(420, extras.reason ? undefined : '').unknownAttributes(unknown),
+    );
+    return { kind: 'reply', response, code: 420 };
   }
   if (message.method !== StunMethod.Binding) {
-    const builder = respond(message, ctx, StunClass.ErrorResponse).errorCode(
-      400,
-      'Only Binding is served here',
+    const response = respond(message, ctx, StunClass.ErrorResponse, (b, extras) =>
+      b.errorCode(400, extras.reason ? 'Only Binding is served here' : ''),
     );
-    return { kind: 'reply', response: finish(builder, ctx), code: 400 };
+    return { kind: 'reply', response, code: 400 };
   }
-  return {
-    kind: 'reply',
-    response: finish(respond(message, ctx, StunClass.SuccessResponse), ctx),
-    code: 200,
-  };
+  return { kind: 'reply', response: respond(message, ctx, StunClass.SuccessResponse, () => {}), code: 200 };
 }

@@ -1,13 +1,6 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { SocketError } from '../errors.js';
-
-function socketError(what: string, error: unknown): SocketError {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return new SocketError(`${what}: ${(error as Error | undefined)?.message ?? String(error)}`, code, {
-    cause: error,
-  });
-}
+import { wrapError } from '../errors.js';
 
 /** Starts a TCP listener; rejects with {@link SocketError} (EADDRINUSE, EADDRNOTAVAIL, ...) when it cannot bind. */
 export function listenTcp(
@@ -18,7 +11,7 @@ export function listenTcp(
 ): Promise<net.Server> {
   return new Promise((resolve, reject) => {
     const server = net.createServer({ noDelay: true }, onConnection);
-    server.once('error', (error) => reject(socketError(`listen on TCP ${host}:${port}`, error)));
+    server.once('error', (error) => reject(wrapError(error, `listen on TCP ${host}:${port}`)));
     // A deep backlog so that a burst of connects is accepted (and judged) instead of dropped as SYNs.
     server.listen({ host, port, backlog: 2048, exclusive: true }, () => {
       // From now on errors (EMFILE on accept, ...) are reported, never thrown: an unhandled 'error' would crash.
@@ -40,7 +33,7 @@ export function bindUdp(
     const socket = dgram.createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' }, onMessage);
     socket.once('error', (error) => {
       socket.close();
-      reject(socketError(`bind UDP ${host}:${port}`, error));
+      reject(wrapError(error, `bind UDP ${host}:${port}`));
     });
     socket.bind({ address: host, port, exclusive: true }, () => {
       socket.removeAllListeners('error');

@@ -12,10 +12,29 @@ export interface StunServerOptions {
   alternateHost?: string;
   /** Also answer Binding over UDP on the same ports (default true). */
   udp?: boolean;
-  /** Open TCP connections at most; new ones above it are reset (default 1024). */
+  /**
+   * Open TCP connections at most (default 1024). A newcomer is always served: at the cap the connection
+   * whose last complete request (or accept, if it has none) is oldest is reset instead.
+   */
   maxConnections?: number;
-  /** A TCP connection with no traffic either way for this long is reset (default 30000). */
+  /**
+   * Open TCP connections from one source address (one /64 for IPv6) at most (default 64); at the cap that
+   * source's own stalest connection is reset, so one host cannot push everyone else out.
+   */
+  maxConnectionsPerIp?: number;
+  /** A TCP connection that completes no request this long after its accept is reset (default 3000). */
+  requestTimeoutMs?: number;
+  /**
+   * A TCP connection that completes no request this long after its last one is reset (default 30000).
+   * Bytes that do not complete a request do not count.
+   */
   idleTimeoutMs?: number;
+  /**
+   * UDP: a response is at most this many times the size of its request (default 3, RFC 9000 §8's bound):
+   * SOFTWARE, then RESPONSE-ORIGIN/OTHER-ADDRESS, then a FINGERPRINT the request did not carry are left out
+   * until it fits. XOR-MAPPED-ADDRESS always stays, so a bare 20-byte request still gets 32 bytes.
+   */
+  udpAmplificationLimit?: number;
   /** SOFTWARE attribute of every response (default none). */
   software?: string;
 }
@@ -32,7 +51,10 @@ export interface ResolvedStunServerOptions {
   alternate: EndpointSpec | undefined;
   udp: boolean;
   maxConnections: number;
+  maxConnectionsPerIp: number;
+  requestTimeoutMs: number;
   idleTimeoutMs: number;
+  udpAmplificationLimit: number;
   software: string | undefined;
 }
 
@@ -46,6 +68,12 @@ function checkPort(name: string, port: number): number {
 function checkPositive(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1)
     throw new InvalidArgumentError(`${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+function checkRatio(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 1)
+    throw new InvalidArgumentError(`${name} must be a number >= 1, got ${value}`);
   return value;
 }
 
@@ -74,7 +102,10 @@ export function resolveStunServerOptions(options: StunServerOptions): ResolvedSt
     alternate,
     udp: options.udp ?? true,
     maxConnections: checkPositive('maxConnections', options.maxConnections ?? 1024),
+    maxConnectionsPerIp: checkPositive('maxConnectionsPerIp', options.maxConnectionsPerIp ?? 64),
+    requestTimeoutMs: checkPositive('requestTimeoutMs', options.requestTimeoutMs ?? 3000),
     idleTimeoutMs: checkPositive('idleTimeoutMs', options.idleTimeoutMs ?? 30_000),
+    udpAmplificationLimit: checkRatio('udpAmplificationLimit', options.udpAmplificationLimit ?? 3),
     software: options.software,
   };
 }

@@ -2,7 +2,7 @@ import type { IceAgent } from '../agent.js';
 import { formatCandidate } from '../candidate/sdp.js';
 import type { Candidate } from '../candidate/types.js';
 import type { IceConnection } from '../connection/ice-connection.js';
-import { type IceTcpError, SignallingError } from '../errors.js';
+import { type IceTcpError, SignallingError, wrapError } from '../errors.js';
 import type { Signaller, SignalMessage } from './messages.js';
 
 /**
@@ -48,26 +48,13 @@ export function attachSignaller(
           break;
       }
     } catch (err) {
-      onError(err instanceof SignallingError ? err : toSignallingError(err));
+      onError(wrapError(err, 'bad signalling message', 'signalling'));
     }
   });
   return () => {
     agent.off('candidate', onCandidate);
     unsubscribe();
   };
-}
-
-function toSignallingError(err: unknown): IceTcpError {
-  if (
-    err &&
-    typeof err === 'object' &&
-    'code' in err &&
-    typeof err.code === 'string' &&
-    err instanceof Error
-  ) {
-    return err as IceTcpError;
-  }
-  return new SignallingError('bad signalling message', { cause: err });
 }
 
 /** Attaches the signaller, gathers and connects: the whole offer/answer in one call. */

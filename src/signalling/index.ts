@@ -1,11 +1,11 @@
-export { attachSignaller, connectWithSignaller } from './attach.js';
 export {
   type DescriptionLine,
   formatDescription,
   type IceDescription,
   parseDescription,
   parseDescriptionLine,
-} from './description.js';
+} from '../candidate/description.js';
+export { attachSignaller, connectWithSignaller } from './attach.js';
 export { createInMemorySignallerPair } from './in-memory.js';
 export {
   decodeSignalMessage,
@@ -15,3 +15,8 @@ export {
   validateSignalMessage,
 } from './messages.js';
 export { SdpLineSignaller } from './stdio.js';
+export {
+  WebSocketSignaller,
+  type WebSocketSignallerEvents,
+  type WebSocketSignallerOptions,
+} from './websocket.js';

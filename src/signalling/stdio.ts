@@ -1,14 +1,24 @@
-import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { parseDescriptionLine } from './description.js';
+import { StringDecoder } from 'node:string_decoder';
+import { parseDescriptionLine } from '../candidate/description.js';
+import { SignallingError } from '../errors.js';
 import type { Signaller, SignalMessage } from './messages.js';
+
+/** Longest line an {@link SdpLineSignaller} reads (characters); a candidate line is at most 1024. */
+export const MAX_SIGNAL_LINE = 4096;
+
+/** Options of an {@link SdpLineSignaller}. */
+export interface SdpLineSignallerOptions {
+  /** Longer lines are reported through `onError` (SignallingError) and skipped. Default 4096. */
+  maxLineLength?: number;
+}
 
 /**
  * Signalling as SDP `a=` lines over a pair of streams (the copy-paste flow of `ice-tcp connect`, and the
  * libnice example's format): parameters become `a=ice-ufrag`/`a=ice-pwd`, candidates `a=candidate:` lines,
  * and end-of-candidates `a=end-of-candidates` followed by a blank line. Reading stops at a blank line or
  * `a=end-of-candidates`; lines that are not ICE lines are ignored, bad candidate lines are reported through
- * `onError` and skipped.
+ * `onError` and skipped, and so is a line longer than `maxLineLength` (the reader never holds more of it).
  */
 export class SdpLineSignaller implements Signaller {
   private readonly handlers = new Set<(message: SignalMessage) => void>();
@@ -21,10 +31,52 @@ export class SdpLineSignaller implements Signaller {
     input: Readable,
     private readonly output: Writable,
     private readonly onError: (err: unknown) => void = () => {},
+    options: SdpLineSignallerOptions = {},
   ) {
-    const rl = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-    rl.on('line', (line) => this.onLine(line, rl));
-    rl.on('close', () => this.finish());
+    const maxLineLength = options.maxLineLength ?? MAX_SIGNAL_LINE;
+    const decoder = new StringDecoder('utf8');
+    let partial = '';
+    let skipping = false;
+    const stop = () => {
+      input.off('data', onData);
+      input.off('end', onEnd);
+      input.off('close', onEnd);
+      input.pause();
+    };
+    const onData = (chunk: Buffer | string) => {
+      let text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+      for (;;) {
+        const newline = text.indexOf('\n');
+        const piece = newline < 0 ? text : text.slice(0, newline);
+        if (!skipping) {
+          if (partial.length + piece.length > maxLineLength) {
+            // the rest of this line is dropped as it arrives: memory stays bounded whatever the peer sends
+            skipping = true;
+            partial = '';
+            this.onError(new SignallingError(`signalling line longer than ${maxLineLength} characters`));
+          } else {
+            partial += piece;
+          }
+        }
+        if (newline < 0) return;
+        text = text.slice(newline + 1);
+        const line = partial.endsWith('\r') ? partial.slice(0, -1) : partial;
+        const wasSkipping = skipping;
+        partial = '';
+        skipping = false;
+        if (!wasSkipping) this.onLine(line, stop);
+        if (this.done) return;
+      }
+    };
+    const onEnd = () => {
+      const rest = partial + decoder.end();
+      if (!skipping && rest !== '' && !this.done) this.onLine(rest, stop);
+      stop();
+      this.finish();
+    };
+    input.on('data', onData);
+    input.on('end', onEnd);
+    input.on('close', onEnd);
   }
 
   send(message: SignalMessage): void {
@@ -47,7 +99,7 @@ export class SdpLineSignaller implements Signaller {
     return () => this.handlers.delete(handler);
   }
 
-  private onLine(line: string, rl: { close(): void }): void {
+  private onLine(line: string, stop: () => void): void {
     if (this.done) return;
     let parsed: ReturnType<typeof parseDescriptionLine>;
     try {
@@ -73,7 +125,7 @@ export class SdpLineSignaller implements Signaller {
         // a blank line before anything arrived is just spacing, not the end
         if (parsed.kind === 'blank' && this.ufrag === undefined) return;
         this.finish();
-        rl.close();
+        stop();
         break;
       case 'ignored':
         break;

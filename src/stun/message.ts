@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { timingSafeEqual } from 'node:crypto';
 import { StunParseError } from '../errors.js';
 import { addressValueProblem, readAddress } from './address.js';
@@ -12,7 +13,6 @@ import {
   StunClass,
 } from './constants.js';
 import { fingerprintOf, hmacSha1, type IntegrityKey } from './integrity.js';
-import { decodeUtf8 } from './text.js';
 import type { RawAttribute, StunErrorCode, TransportAddress } from './types.js';
 
 const ATTRIBUTE_HEADER_LENGTH = 4;
@@ -53,15 +53,33 @@ function valueProblem(type: number, raw: Buffer, valueOffset: number, length: nu
       return length >= 4 ? undefined : `ERROR-CODE of ${length} bytes is too short`;
     case StunAttr.UnknownAttributes:
       return length % 2 === 0 ? undefined : `UNKNOWN-ATTRIBUTES of odd length ${length}`;
+    // USERNAME, REALM and NONCE identify and authenticate: one that is not UTF-8 makes the message unusable,
+    // and rejecting it here keeps every getter free of throws on received bytes.
     case StunAttr.Username:
-      return length <= MAX_USERNAME_BYTES ? undefined : `USERNAME of ${length} bytes exceeds 512`;
+      if (length > MAX_USERNAME_BYTES) return `USERNAME of ${length} bytes exceeds 512`;
+      return textProblem(raw, valueOffset, length, 'USERNAME');
     case StunAttr.Realm:
     case StunAttr.Nonce:
+      if (length > MAX_TEXT_BYTES) return `attribute ${hex(type)} of ${length} bytes exceeds 763`;
+      return textProblem(raw, valueOffset, length, hex(type));
     case StunAttr.Software:
       return length <= MAX_TEXT_BYTES ? undefined : `attribute ${hex(type)} of ${length} bytes exceeds 763`;
     default:
       return undefined;
   }
+}
+
+/**
+ * Text a peer chose that ends up in logs and error messages (a reason phrase, SOFTWARE): control characters
+ * become U+FFFD, so that a hostile peer cannot write terminal escape sequences into the application's output.
+ */
+function displayText(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd');
+}
+
+function textProblem(raw: Buffer, valueOffset: number, length: number, what: string): string | undefined {
+  return isUtf8(raw.subarray(valueOffset, valueOffset + length)) ? undefined : `${what} is not valid UTF-8`;
 }
 
 /** A decoded, received STUN message; attribute values are decoded on demand from `raw`. */
@@ -180,7 +198,7 @@ export class StunMessage {
 
   /** USERNAME (RFC 8489 §14.3). */
   username(): string | undefined {
-    return this.text(StunAttr.Username, 'USERNAME');
+    return this.text(StunAttr.Username);
   }
 
   /** PRIORITY (RFC 8445 §16.1). */
@@ -236,20 +254,21 @@ export class StunMessage {
     return this.address(StunAttr.ResponseOrigin, false);
   }
 
-  /** ERROR-CODE (RFC 8489 §14.8); throws StunParseError for a class outside 3..6 or a number above 99. */
+  /**
+   * ERROR-CODE (RFC 8489 §14.8). Never throws on received bytes: a class outside 3..6 or a number above 99
+   * reads as code 0 ("unknown error"), and a reason phrase that is not UTF-8 is decoded leniently.
+   */
   errorCode(): StunErrorCode | undefined {
     const offset = this.find(StunAttr.ErrorCode);
     if (offset < 0) return undefined;
     const errorClass = (this.raw[offset + 6] ?? 0) & 0x07;
     const errorNumber = this.raw[offset + 7] ?? 0;
-    if (errorClass < 3 || errorClass > 6 || errorNumber > 99) {
-      throw new StunParseError(`ERROR-CODE with class ${errorClass} and number ${errorNumber}`);
-    }
     const end = offset + 4 + this.raw.readUInt16BE(offset + 2);
-    return {
-      code: errorClass * 100 + errorNumber,
-      reason: decodeUtf8(this.raw, offset + 8, end, 'ERROR-CODE reason'),
-    };
+    const reason = displayText(this.raw.toString('utf8', offset + 8, end));
+    if (errorClass < 3 || errorClass > 6 || errorNumber > 99) {
+      return { code: 0, reason: `unknown error (class ${errorClass}, number ${errorNumber}): ${reason}` };
+    }
+    return { code: errorClass * 100 + errorNumber, reason };
   }
 
   /** UNKNOWN-ATTRIBUTES (RFC 8489 §14.9). */
@@ -263,17 +282,17 @@ export class StunMessage {
 
   /** SOFTWARE (RFC 8489 §14.14). */
   software(): string | undefined {
-    return this.text(StunAttr.Software, 'SOFTWARE');
+    return this.text(StunAttr.Software);
   }
 
   /** REALM (RFC 8489 §14.9). */
   realm(): string | undefined {
-    return this.text(StunAttr.Realm, 'REALM');
+    return this.text(StunAttr.Realm);
   }
 
   /** NONCE (RFC 8489 §14.10). */
   nonce(): string | undefined {
-    return this.text(StunAttr.Nonce, 'NONCE');
+    return this.text(StunAttr.Nonce);
   }
 
   /** LIFETIME in seconds (RFC 8656 §18.2). */
@@ -374,11 +393,13 @@ export class StunMessage {
     return this.raw.subarray(start, start + this.raw.readUInt16BE(offset + 2));
   }
 
-  private text(type: number, what: string): string | undefined {
+  private text(type: number): string | undefined {
     const offset = this.find(type);
     if (offset < 0) return undefined;
     const start = offset + ATTRIBUTE_HEADER_LENGTH;
-    return decodeUtf8(this.raw, start, start + this.raw.readUInt16BE(offset + 2), what);
+    // identity texts were checked at decode and must stay exact (REALM and NONCE are echoed back)
+    const text = this.raw.toString('utf8', start, start + this.raw.readUInt16BE(offset + 2));
+    return type === StunAttr.Software ? displayText(text) : text;
   }
 
   private address(type: number, xor: boolean): TransportAddress | undefined {

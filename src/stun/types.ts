@@ -6,7 +6,7 @@ export interface TransportAddress {
   port: number;
 }
 
-/** The ERROR-CODE attribute (RFC 8489 §14.8): `code` is class * 100 + number. */
+/** The ERROR-CODE attribute (RFC 8489 §14.8): `code` is class * 100 + number, or 0 for a received value outside the RFC's range. */
 export interface StunErrorCode {
   code: number;
   reason: string;

@@ -6,12 +6,24 @@ export {
   MAX_RFC4571_PAYLOAD,
 } from './framed-connection.js';
 export type { PortChoice } from './listen-port.js';
-export { DEFAULT_MAX_PENDING_CONNECTIONS } from './outstanding-connections.js';
+export {
+  DEFAULT_MAX_PENDING_CONNECTIONS,
+  DEFAULT_PENDING_DEADLINE_MS,
+  OutstandingConnections,
+  type PendingLimits,
+} from './outstanding-connections.js';
 export {
   PassiveListener,
   type PassiveListenerEvents,
   type PassiveListenerOptions,
 } from './passive-listener.js';
+export {
+  DEFAULT_FAST_RETRIES_PER_TARGET,
+  DEFAULT_RESYN_BURST,
+  DEFAULT_RESYN_RATE,
+  ResynBudget,
+  type ResynBudgetOptions,
+} from './resyn-budget.js';
 export {
   SimultaneousOpenPort,
   type SimultaneousOpenPortEvents,

@@ -1,6 +1,5 @@
 import { isIP, type Server } from 'node:net';
-import { InvalidArgumentError, SocketError } from '../errors.js';
-import { syscallCodeOf, toSocketError } from './socket-errors.js';
+import { InvalidArgumentError, SocketError, syscallCodeOf, wrapError } from '../errors.js';
 
 /** Where a listener may bind: a fixed port, any port in a range, or (neither) a kernel-chosen one. */
 export interface PortChoice {
@@ -56,7 +55,7 @@ function listenOnce(server: Server, address: string, port: number): Promise<numb
       reject(
         syscallCodeOf(error) === 'EADDRINUSE'
           ? new SocketError(`${address}:${port} is in use`, 'EADDRINUSE', { cause: error })
-          : toSocketError(error, `listen on ${address}:${port}`),
+          : wrapError(error, `listen on ${address}:${port}`),
       );
     };
     const onListening = () => {

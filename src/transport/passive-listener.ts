@@ -1,18 +1,20 @@
 import net from 'node:net';
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
-import { type IceTcpError, InvalidArgumentError } from '../errors.js';
+import { type IceTcpError, InvalidArgumentError, wrapError } from '../errors.js';
 import { assertMaxFrameSize, FramedConnection } from './framed-connection.js';
 import { listenOnChoice, type PortChoice } from './listen-port.js';
-import { DEFAULT_MAX_PENDING_CONNECTIONS, OutstandingConnections } from './outstanding-connections.js';
-import { discardSocket, toSocketError } from './socket-errors.js';
+import {
+  OutstandingConnections,
+  type PendingLimits,
+  pendingLimitsProblem,
+} from './outstanding-connections.js';
+import { discardSocket } from './socket-errors.js';
 
-const log = createDebug('ice-tcp:transport');
+const log = createDebug('ice-tcp:transport:passive');
 
 /** Options of {@link PassiveListener.listen}. */
-export interface PassiveListenerOptions extends PortChoice {
-  /** Cap on connections handed out but not yet released (or closed); beyond it new ones are RST. Default 32. */
-  maxPendingConnections?: number;
+export interface PassiveListenerOptions extends PortChoice, PendingLimits {
   /** Largest frame accepted from a peer (see FramedConnection). */
   maxFrameSize?: number;
 }
@@ -27,27 +29,26 @@ export class PassiveListener extends EventEmitter<PassiveListenerEvents> {
   /** The port listened on. */
   readonly port: number;
 
-  readonly #server: net.Server;
-  readonly #outstanding: OutstandingConnections;
-  readonly #maxFrameSize: number | undefined;
-  #closed = false;
+  private readonly server: net.Server;
+  private readonly outstanding: OutstandingConnections;
+  private readonly maxFrameSize: number | undefined;
+  private closed = false;
 
   private constructor(server: net.Server, address: string, port: number, options: PassiveListenerOptions) {
     super();
-    this.#server = server;
+    this.server = server;
     this.address = address;
     this.port = port;
-    this.#outstanding = new OutstandingConnections(options.maxPendingConnections);
-    this.#maxFrameSize = options.maxFrameSize;
-    server.on('connection', (socket) => this.#onConnection(socket));
-    server.on('error', (error) => this.emit('error', toSocketError(error, `listener ${address}:${port}`)));
+    this.outstanding = new OutstandingConnections(options.maxPendingConnections, options.pendingDeadlineMs);
+    this.maxFrameSize = options.maxFrameSize;
+    server.on('connection', (socket) => this.onConnection(socket));
+    server.on('error', (error) => this.emit('error', wrapError(error, `listener ${address}:${port}`)));
   }
 
   /** Listens on `address` (a fixed port, a free port of `portRange`, or any port); SocketError when it cannot. */
   static async listen(options: PassiveListenerOptions): Promise<PassiveListener> {
-    const cap = options.maxPendingConnections ?? DEFAULT_MAX_PENDING_CONNECTIONS;
-    if (!Number.isInteger(cap) || cap < 0)
-      throw new InvalidArgumentError('maxPendingConnections must be an integer >= 0');
+    const problem = pendingLimitsProblem(options);
+    if (problem !== undefined) throw new InvalidArgumentError(problem);
     if (options.maxFrameSize !== undefined) assertMaxFrameSize(options.maxFrameSize);
     const server = net.createServer({ noDelay: true });
     const port = await listenOnChoice(server, options);
@@ -57,36 +58,36 @@ export class PassiveListener extends EventEmitter<PassiveListenerEvents> {
 
   /** Connections handed out and neither released nor closed yet. */
   get pendingConnections(): number {
-    return this.#outstanding.size;
+    return this.outstanding.size;
   }
 
   /** Stops counting `connection` against maxPendingConnections (it passed a check; the agent owns it). */
   release(connection: FramedConnection): void {
-    this.#outstanding.release(connection);
+    this.outstanding.release(connection);
   }
 
   /** Stops accepting; connections already handed out stay open (their owner closes them). */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#server.close();
+    if (this.closed) return;
+    this.closed = true;
+    this.server.close();
   }
 
-  #onConnection(socket: net.Socket): void {
-    if (this.#closed || !this.#outstanding.hasRoom) {
+  private onConnection(socket: net.Socket): void {
+    if (this.closed || !this.outstanding.accepting) {
       log(
         '%s:%d: refusing %s:%d (%s)',
         this.address,
         this.port,
         socket.remoteAddress,
         socket.remotePort,
-        this.#closed ? 'closed' : 'cap reached',
+        this.closed ? 'closed' : 'inbound refused by a cap of 0',
       );
       discardSocket(socket);
       return;
     }
-    const connection = new FramedConnection(socket, { maxFrameSize: this.#maxFrameSize });
-    this.#outstanding.track(connection);
+    const connection = new FramedConnection(socket, { maxFrameSize: this.maxFrameSize });
+    this.outstanding.admit(connection);
     this.emit('connection', connection);
   }
 }

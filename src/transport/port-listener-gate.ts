@@ -1,7 +1,7 @@
 import net from 'node:net';
 import createDebug from 'debug';
 
-const log = createDebug('ice-tcp:transport');
+const log = createDebug('ice-tcp:transport:so');
 
 /**
  * The optional listener of a simultaneous-open port, kept out of the way of outgoing binds.
@@ -12,81 +12,74 @@ const log = createDebug('ice-tcp:transport');
  * at once: measured) and opened again once no bind is in flight.
  */
 export class PortListenerGate {
-  readonly #address: string;
-  readonly #port: number;
-  readonly #onSocket: (socket: net.Socket) => void;
-  #server: net.Server | undefined;
-  #starting: Promise<void> | undefined;
-  #bindsInFlight = 0;
-  #wanted = false;
+  private readonly address: string;
+  private readonly port: number;
+  private readonly onSocket: (socket: net.Socket) => void;
+  private server: net.Server | undefined;
+  private starting: Promise<void> | undefined;
+  private bindsInFlight = 0;
+  private wanted = false;
 
   constructor(address: string, port: number, onSocket: (socket: net.Socket) => void) {
-    this.#address = address;
-    this.#port = port;
-    this.#onSocket = onSocket;
+    this.address = address;
+    this.port = port;
+    this.onSocket = onSocket;
   }
 
   /** Whether a listener is up right now (for tests and stats). */
   get listening(): boolean {
-    return this.#server !== undefined;
+    return this.server !== undefined;
   }
 
   /** Asks for a listener whenever no bind is in flight (true), or for none at all (false). */
   setWanted(wanted: boolean): void {
-    this.#wanted = wanted;
-    if (wanted) this.#maybeStart();
-    else this.#stop();
+    this.wanted = wanted;
+    if (wanted) this.maybeStart();
+    else this.stop();
   }
 
   /** Call before creating a socket that binds the port; resolves once no listener holds the port. */
   async beforeBind(): Promise<void> {
-    this.#bindsInFlight++;
+    this.bindsInFlight++;
     // server.listen() on a numeric host still listens a tick later: wait for it, or it would land after our bind.
-    while (this.#starting !== undefined) await this.#starting;
-    this.#stop();
+    while (this.starting !== undefined) await this.starting;
+    this.stop();
   }
 
   /** Call once that socket is bound (its 'connectionAttempt') or failed; exactly once per beforeBind(). */
   afterBind(): void {
-    this.#bindsInFlight--;
-    this.#maybeStart();
+    this.bindsInFlight--;
+    this.maybeStart();
   }
 
-  #maybeStart(): void {
-    if (
-      !this.#wanted ||
-      this.#bindsInFlight > 0 ||
-      this.#server !== undefined ||
-      this.#starting !== undefined
-    )
+  private maybeStart(): void {
+    if (!this.wanted || this.bindsInFlight > 0 || this.server !== undefined || this.starting !== undefined)
       return;
     const server = net.createServer({ noDelay: true });
-    server.on('connection', this.#onSocket);
-    this.#starting = new Promise((resolve) => {
+    server.on('connection', this.onSocket);
+    this.starting = new Promise((resolve) => {
       const onStartError = (error: Error) => {
-        this.#starting = undefined;
+        this.starting = undefined;
         // Not fatal: dials still work without it; the next afterBind() tries again.
-        log('S-O %s:%d: listen failed: %s', this.#address, this.#port, error.message);
+        log('S-O %s:%d: listen failed: %s', this.address, this.port, error.message);
         resolve();
       };
       server.once('error', onStartError);
       server.once('listening', () => {
         server.off('error', onStartError);
-        server.on('error', (error) =>
-          log('S-O %s:%d listener: %s', this.#address, this.#port, error.message),
-        );
-        this.#starting = undefined;
-        this.#server = server;
-        if (!this.#wanted) this.#stop();
+        server.on('error', (error) => log('S-O %s:%d listener: %s', this.address, this.port, error.message));
+        this.starting = undefined;
+        this.server = server;
+        if (!this.wanted) this.stop();
         resolve();
       });
-      server.listen({ host: this.#address, port: this.#port, exclusive: true });
+      server.listen({ host: this.address, port: this.port, exclusive: true });
     });
   }
 
-  #stop(): void {
-    if (this.#server === undefined) return;
-    this.#server.close();
-    this.#server = undefined;
+  private stop(): void {
+    if (this.server === undefined) return;
+    this.server.close();
+    this.server = undefined;
   }
 }

@@ -4,24 +4,32 @@ import { EventEmitter } from 'eventemitter3';
 import { ClosedError, type IceTcpError, InvalidArgumentError } from '../errors.js';
 import { assertMaxFrameSize, FramedConnection } from './framed-connection.js';
 import { assertIpAddress, assertPort, listenOnChoice, type PortChoice } from './listen-port.js';
-import { DEFAULT_MAX_PENDING_CONNECTIONS, OutstandingConnections } from './outstanding-connections.js';
+import {
+  OutstandingConnections,
+  type PendingLimits,
+  pendingLimitsProblem,
+} from './outstanding-connections.js';
 import { PortListenerGate } from './port-listener-gate.js';
+import { ResynBudget } from './resyn-budget.js';
 import { type BindGate, SoDial, type SoDialOptions } from './so-dial.js';
 import { discardSocket } from './socket-errors.js';
 
-const log = createDebug('ice-tcp:transport');
+const log = createDebug('ice-tcp:transport:so');
 
 /** Options of {@link SimultaneousOpenPort.open}. */
-export interface SimultaneousOpenPortOptions extends PortChoice {
+export interface SimultaneousOpenPortOptions extends PortChoice, PendingLimits {
   /**
    * Also accept inbound connections on the port while dials are pending (RFC 6544 §7.2). Without a NAT in
    * between, this is what makes two S-O candidates meet. Default true.
    */
   acceptInbound?: boolean;
-  /** Cap on unmatched inbound connections handed out but not yet released or closed. Default 32. */
-  maxPendingConnections?: number;
   /** Largest frame accepted from a peer (see FramedConnection). */
   maxFrameSize?: number;
+  /**
+   * Re-SYN budget shared with the agent's other S-O ports, so that a peer's candidates cannot turn the agent
+   * into a SYN flooder. Default: one of the port's own with {@link ResynBudget}'s defaults.
+   */
+  resynBudget?: ResynBudget;
 }
 
 /** Events of a {@link SimultaneousOpenPort}. */
@@ -40,28 +48,29 @@ export class SimultaneousOpenPort extends EventEmitter<SimultaneousOpenPortEvent
   /** The local port every dial binds. */
   readonly port: number;
 
-  readonly #acceptInbound: boolean;
-  readonly #maxFrameSize: number | undefined;
-  readonly #gate: PortListenerGate;
-  readonly #dials = new Set<SoDial>();
-  readonly #outstanding: OutstandingConnections;
-  #closed = false;
+  private readonly acceptInbound: boolean;
+  private readonly maxFrameSize: number | undefined;
+  private readonly gate: PortListenerGate;
+  private readonly dials = new Set<SoDial>();
+  private readonly outstanding: OutstandingConnections;
+  private readonly budget: ResynBudget;
+  private closed = false;
 
   private constructor(address: string, port: number, options: SimultaneousOpenPortOptions) {
     super();
     this.address = address;
     this.port = port;
-    this.#acceptInbound = options.acceptInbound ?? true;
-    this.#maxFrameSize = options.maxFrameSize;
-    this.#outstanding = new OutstandingConnections(options.maxPendingConnections);
-    this.#gate = new PortListenerGate(address, port, (socket) => this.#onInbound(socket));
+    this.acceptInbound = options.acceptInbound ?? true;
+    this.maxFrameSize = options.maxFrameSize;
+    this.budget = options.resynBudget ?? new ResynBudget();
+    this.outstanding = new OutstandingConnections(options.maxPendingConnections, options.pendingDeadlineMs);
+    this.gate = new PortListenerGate(address, port, (socket) => this.onInbound(socket));
   }
 
   /** Picks a free port (fixed, from `portRange`, or any) without leaving a listener on it. */
   static async open(options: SimultaneousOpenPortOptions): Promise<SimultaneousOpenPort> {
-    const cap = options.maxPendingConnections ?? DEFAULT_MAX_PENDING_CONNECTIONS;
-    if (!Number.isInteger(cap) || cap < 0)
-      throw new InvalidArgumentError('maxPendingConnections must be an integer >= 0');
+    const problem = pendingLimitsProblem(options);
+    if (problem !== undefined) throw new InvalidArgumentError(problem);
     if (options.maxFrameSize !== undefined) assertMaxFrameSize(options.maxFrameSize);
     const probe = net.createServer();
     const port = await listenOnChoice(probe, options);
@@ -73,12 +82,12 @@ export class SimultaneousOpenPort extends EventEmitter<SimultaneousOpenPortEvent
 
   /** Whether a listener is up on the port right now (only while dials are pending, with acceptInbound). */
   get listening(): boolean {
-    return this.#gate.listening;
+    return this.gate.listening;
   }
 
   /** Connections emitted as 'connection' and neither released nor closed yet. */
   get pendingConnections(): number {
-    return this.#outstanding.size;
+    return this.outstanding.size;
   }
 
   /**
@@ -87,7 +96,7 @@ export class SimultaneousOpenPort extends EventEmitter<SimultaneousOpenPortEvent
    * reaches our listener first. SocketError ('ETIMEDOUT', 'ECONNREFUSED', ...) after `timeoutMs`.
    */
   async dial(options: SoDialOptions): Promise<FramedConnection> {
-    if (this.#closed) throw new ClosedError('simultaneous-open port is closed');
+    if (this.closed) throw new ClosedError('simultaneous-open port is closed');
     assertIpAddress(options.remoteAddress, 'remoteAddress');
     assertPort(options.remotePort, 'remotePort', false);
     if (!(options.timeoutMs > 0)) throw new InvalidArgumentError('timeoutMs must be > 0');
@@ -95,60 +104,66 @@ export class SimultaneousOpenPort extends EventEmitter<SimultaneousOpenPortEvent
       const value = options[name];
       if (value !== undefined && !(value >= 0)) throw new InvalidArgumentError(`${name} must be >= 0`);
     }
-    const gate = this.#acceptInbound ? this.#wantListenerAfterBind() : this.#gate;
+    const gate = this.acceptInbound ? this.wantListenerAfterBind() : this.gate;
     const dial = new SoDial(
-      { address: this.address, port: this.port, gate, maxFrameSize: this.#maxFrameSize },
+      {
+        address: this.address,
+        port: this.port,
+        gate,
+        maxFrameSize: this.maxFrameSize,
+        budget: this.budget,
+      },
       options,
     );
-    this.#dials.add(dial);
+    this.dials.add(dial);
     try {
       return await dial.run();
     } finally {
-      this.#dials.delete(dial);
-      if (this.#dials.size === 0) this.#gate.setWanted(false);
+      this.dials.delete(dial);
+      if (this.dials.size === 0) this.gate.setWanted(false);
     }
   }
 
   /** Stops counting `connection` against maxPendingConnections (it passed a check; the agent owns it). */
   release(connection: FramedConnection): void {
-    this.#outstanding.release(connection);
+    this.outstanding.release(connection);
   }
 
   /** Fails pending dials with ClosedError and stops accepting; connections handed out stay open. */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const dial of this.#dials) dial.cancel(new ClosedError('simultaneous-open port closed'));
-    this.#gate.setWanted(false);
+    if (this.closed) return;
+    this.closed = true;
+    for (const dial of this.dials) dial.cancel(new ClosedError('simultaneous-open port closed'));
+    this.gate.setWanted(false);
   }
 
   // Listening is allowed only once an outgoing socket holds the port, so the listener is wanted from the
   // first completed bind on, and the gate then keeps it out of the way of every later bind.
-  #wantListenerAfterBind(): BindGate {
-    const gate = this.#gate;
+  private wantListenerAfterBind(): BindGate {
+    const gate = this.gate;
     return {
       beforeBind: () => gate.beforeBind(),
       afterBind: () => {
-        if (!this.#closed && this.#dials.size > 0) gate.setWanted(true);
+        if (!this.closed && this.dials.size > 0) gate.setWanted(true);
         gate.afterBind();
       },
     };
   }
 
-  #onInbound(socket: net.Socket): void {
-    for (const dial of this.#dials) {
+  private onInbound(socket: net.Socket): void {
+    for (const dial of this.dials) {
       if (dial.matches(socket.remoteAddress, socket.remotePort)) {
         dial.takeInbound(socket);
         return;
       }
     }
-    if (this.#closed || !this.#outstanding.hasRoom) {
+    if (this.closed || !this.outstanding.accepting) {
       log('S-O %s:%d: refusing %s:%d', this.address, this.port, socket.remoteAddress, socket.remotePort);
       discardSocket(socket);
       return;
     }
-    const connection = new FramedConnection(socket, { maxFrameSize: this.#maxFrameSize });
-    this.#outstanding.track(connection);
+    const connection = new FramedConnection(socket, { maxFrameSize: this.maxFrameSize });
+    this.outstanding.admit(connection);
     this.emit('connection', connection);
   }
 }

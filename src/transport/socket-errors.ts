@@ -1,19 +1,5 @@
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import { SocketError } from '../errors.js';
-
-/** The errno-style code (`ECONNREFUSED`, ...) carried by a Node system error, if any. */
-export function syscallCodeOf(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  const { code } = error as { code: unknown };
-  return typeof code === 'string' ? code : undefined;
-}
-
-/** Wraps a Node socket error so callers match on `code`/`syscallCode`, with the original as `cause`. */
-export function toSocketError(error: unknown, context: string): SocketError {
-  const detail = error instanceof Error ? error.message : String(error);
-  return new SocketError(`${context}: ${detail}`, syscallCodeOf(error), { cause: error });
-}
 
 /**
  * Closes a socket without leaving TIME_WAIT: RST once connected; a plain destroy while still

@@ -1,9 +1,12 @@
-import net from 'node:net';
+import type net from 'node:net';
 import createDebug from 'debug';
-import { AbortedError, SocketError, StunTransactionError } from '../errors.js';
+import { type IceTcpError, SocketError, StunTransactionError, syscallCodeOf } from '../errors.js';
 import { StunStreamSplitter } from '../framing/index.js';
+import { StunTransactions } from '../stun/transactions.js';
+import { openSocket } from './open-socket.js';
+import { discardSocket } from './socket-errors.js';
 
-const log = createDebug('ice-tcp:transport');
+const log = createDebug('ice-tcp:transport:stun');
 
 /** Where to connect and from which local port. */
 export interface StunServerConnectOptions {
@@ -22,58 +25,38 @@ export interface StunServerConnectOptions {
  */
 export class StunServerConnection {
   private readonly splitter = new StunStreamSplitter({ maxMessageSize: 8192 });
-  private readonly pending = new Map<string, { resolve: (m: Buffer) => void; reject: (e: Error) => void }>();
-  private failure: Error | undefined;
+  private readonly transactions: StunTransactions<Buffer>;
+  private failure: IceTcpError | undefined;
   /** Messages that answer no pending request (indications, late answers). */
   onUnsolicited: (message: Buffer) => void = () => {};
 
+  private readonly onSocketData = (chunk: Buffer) => this.onData(chunk);
+  private readonly onSocketError = (err: Error) =>
+    this.abortAll(new SocketError(`STUN server connection: ${err.message}`, syscallCodeOf(err)));
+  private readonly onSocketClose = () => this.abortAll(new SocketError('STUN server connection closed'));
+
   private constructor(private readonly socket: net.Socket) {
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (err) =>
-      this.abortAll(new SocketError(`STUN server connection: ${err.message}`, errno(err))),
-    );
-    socket.on('close', () => this.abortAll(new SocketError('STUN server connection closed')));
+    this.transactions = new StunTransactions((bytes) => {
+      socket.write(bytes);
+      return true;
+    });
+    socket.on('data', this.onSocketData);
+    socket.on('error', this.onSocketError);
+    socket.on('close', this.onSocketClose);
   }
 
   /** Connects (binding `localAddress:localPort` first when given). */
-  static connect(options: StunServerConnectOptions): Promise<StunServerConnection> {
-    return new Promise((resolve, reject) => {
-      if (options.signal?.aborted) {
-        reject(new AbortedError());
-        return;
-      }
-      const socket = net.connect({
-        host: options.host,
-        port: options.port,
-        localAddress: options.localAddress,
-        localPort: options.localPort,
-        autoSelectFamily: false,
-      });
-      const done = (err?: Error) => {
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
-        socket.off('error', onError);
-        if (err) {
-          socket.resetAndDestroy();
-          reject(err);
-        } else {
-          resolve(new StunServerConnection(socket));
-        }
-      };
-      const onError = (err: Error) =>
-        done(
-          new SocketError(`connect to ${options.host}:${options.port} failed: ${err.message}`, errno(err)),
-        );
-      const onAbort = () => done(new AbortedError());
-      const timer = setTimeout(
-        () => done(new SocketError(`connect to ${options.host}:${options.port} timed out`, 'ETIMEDOUT')),
-        options.timeoutMs,
-      );
-      socket.once('error', onError);
-      socket.once('connect', () => done());
-      options.signal?.addEventListener('abort', onAbort, { once: true });
+  static async connect(options: StunServerConnectOptions): Promise<StunServerConnection> {
+    const socket = await openSocket({
+      host: options.host,
+      port: options.port,
+      localAddress: options.localAddress,
+      localPort: options.localPort,
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+      label: `connect to ${options.host}:${options.port}`,
     });
+    return new StunServerConnection(socket);
   }
 
   /** Local address and port of the connection (the base of a server-reflexive candidate). */
@@ -94,27 +77,10 @@ export class StunServerConnection {
   /** Sends a request and resolves with the bytes of the message carrying the same transaction id. */
   request(bytes: Buffer, timeoutMs: number): Promise<Buffer> {
     if (this.failure) return Promise.reject(this.failure);
-    const key = bytes.subarray(8, 20).toString('hex');
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(key);
-        reject(
-          new StunTransactionError(
-            `no answer from ${this.remote.address}:${this.remote.port} in ${timeoutMs} ms`,
-          ),
-        );
-      }, timeoutMs);
-      this.pending.set(key, {
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-      this.socket.write(bytes);
+    const { address, port } = this.remote;
+    return this.transactions.request(bytes, transactionIdOf(bytes), {
+      timeoutMs,
+      timeoutError: () => new StunTransactionError(`no answer from ${address}:${port} in ${timeoutMs} ms`),
     });
   }
 
@@ -125,9 +91,10 @@ export class StunServerConnection {
 
   /** Hands the socket over (for TURN ConnectionBind); this object stops reading it. */
   detach(): net.Socket {
-    this.socket.removeAllListeners('data');
-    this.socket.removeAllListeners('close');
-    this.socket.removeAllListeners('error');
+    // only our own listeners: the opener's 'error' guard stays until the socket is destroyed
+    this.socket.off('data', this.onSocketData);
+    this.socket.off('close', this.onSocketClose);
+    this.socket.off('error', this.onSocketError);
     this.failure = new SocketError('connection handed over');
     return this.socket;
   }
@@ -139,7 +106,7 @@ export class StunServerConnection {
 
   /** Close with RST: the local port is free again at once (no TIME_WAIT). */
   reset(): void {
-    if (!this.socket.destroyed) this.socket.resetAndDestroy();
+    discardSocket(this.socket);
   }
 
   private onData(chunk: Buffer): void {
@@ -153,24 +120,17 @@ export class StunServerConnection {
       return;
     }
     for (const m of messages) {
-      const key = m.subarray(8, 20).toString('hex');
-      const waiter = this.pending.get(key);
-      if (waiter) {
-        this.pending.delete(key);
-        waiter.resolve(m);
-      } else {
-        this.onUnsolicited(m);
-      }
+      if (!this.transactions.resolve(transactionIdOf(m), m)) this.onUnsolicited(m);
     }
   }
 
-  private abortAll(err: Error): void {
+  private abortAll(err: IceTcpError): void {
     this.failure ??= err;
-    for (const w of this.pending.values()) w.reject(err);
-    this.pending.clear();
+    this.transactions.failAll(err);
   }
 }
 
-function errno(err: Error): string | undefined {
-  return (err as NodeJS.ErrnoException).code;
+/** Bytes 8..20 of a STUN header (RFC 8489 §5); the splitter guarantees a whole header. */
+function transactionIdOf(message: Buffer): Buffer {
+  return message.subarray(8, 20);
 }

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
-import { ClosedError, type IceTcpError, InvalidArgumentError, TurnError } from '../errors.js';
+import { ClosedError, type IceTcpError, InvalidArgumentError, TurnError, wrapError } from '../errors.js';
 import {
   StunClass,
   type StunMessage,
@@ -13,31 +13,29 @@ import { authenticatedRequest, LongTermCredentials } from './auth.js';
 import { ControlChannel } from './control-channel.js';
 import { bindDataConnection } from './data-connection.js';
 import { refreshDelayMs, startDeadline } from './deadline.js';
-import { asIceTcpError } from './errors.js';
 import { openServerSocket } from './transport.js';
-import type { TurnPeerConnection, TurnServerConfig } from './types.js';
+import type { TurnPeerConnection, TurnServerOptions } from './types.js';
 
-const log = createDebug('ice-tcp:turn');
+const log = createDebug('ice-tcp:turn:allocation');
 
 /** REQUESTED-TRANSPORT value for TCP (RFC 6062 §5.1: the protocol number). */
 const TRANSPORT_TCP = 6;
 /** Permission lifetime fixed by RFC 8656 §9 (coturn: `permission-lifetime`). */
 const DEFAULT_PERMISSION_LIFETIME = 300;
 
-/** Options of {@link TurnAllocation.allocate}. */
-export interface TurnAllocateOptions extends TurnServerConfig {
+/** Options of {@link TurnAllocation.allocate}: the server, plus what only this client call decides. */
+export interface TurnAllocateOptions extends TurnServerOptions {
   /** Local IP to dial the server from (control and data connections). */
   localAddress?: string;
   /** Budget for the whole allocation, and for each later request (refresh, permission); default 5000. */
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** LIFETIME to ask for; the server may grant less (and its answer is what we refresh by). */
-  lifetimeSeconds?: number;
   /** SOFTWARE attribute sent with the Allocate. */
   software?: string;
-  /** How long the server keeps a permission (300 s per RFC; set it when the server is configured shorter). */
-  permissionLifetimeSeconds?: number;
 }
+
+/** Default cap on relayed inbound connections per allocation: each one costs a TCP connection to the server. */
+export const DEFAULT_MAX_INBOUND_CONNECTIONS = 32;
 
 /** Events of a {@link TurnAllocation}. */
 export interface TurnAllocationEvents {
@@ -67,6 +65,8 @@ export class TurnAllocation extends EventEmitter<TurnAllocationEvents> {
 
   private readonly permissions = new Set<string>();
   private readonly peerSockets = new Set<net.Socket>();
+  /** Inbound connections counted against maxInboundConnections: binds in flight plus open sockets. */
+  private inbound = 0;
   private refreshTimer: NodeJS.Timeout | undefined;
   private permissionTimer: NodeJS.Timeout | undefined;
   private expiresAt = 0;
@@ -95,6 +95,9 @@ export class TurnAllocation extends EventEmitter<TurnAllocationEvents> {
    * ERR_TURN_CAPACITY for quota, ERR_SOCKET when the server is unreachable) within `timeoutMs`.
    */
   static async allocate(options: TurnAllocateOptions): Promise<TurnAllocation> {
+    const cap = options.maxInboundConnections;
+    if (cap !== undefined && (!Number.isInteger(cap) || cap < 0))
+      throw new InvalidArgumentError(`maxInboundConnections must be an integer >= 0, got ${cap}`);
     const timeoutMs = options.timeoutMs ?? 5000;
     const where = `${options.host}:${options.port}`;
     const deadline = startDeadline(
@@ -132,7 +135,7 @@ export class TurnAllocation extends EventEmitter<TurnAllocationEvents> {
       return allocation;
     } catch (err) {
       channel?.close();
-      throw asIceTcpError(err, `TURN allocate on ${where}`);
+      throw wrapError(err, `TURN allocate on ${where}`, 'turn');
     } finally {
       deadline.dispose();
     }
@@ -168,7 +171,7 @@ export class TurnAllocation extends EventEmitter<TurnAllocationEvents> {
     try {
       await this.permit(peerAddresses, deadline.signal);
     } catch (err) {
-      throw asIceTcpError(err, 'TURN CreatePermission');
+      throw wrapError(err, 'TURN CreatePermission', 'turn');
     } finally {
       deadline.dispose();
     }
@@ -200,7 +203,7 @@ export class TurnAllocation extends EventEmitter<TurnAllocationEvents> {
       const socket = await this.bind(connectionId, deadline.signal);
       return this.adopt(peer, connectionId, socket);
     } catch (err) {
-      throw asIceTcpError(err, what);
+      throw wrapError(err, what, 'turn');
     } finally {
       deadline.dispose();
     }
@@ -296,7 +299,7 @@ export class TurnAllocation extends EventEmitter<TurnAllocationEvents> {
       log('refreshed permissions for %d peer(s)', this.permissions.size);
     } catch (err) {
       if (this.isClosed || this.closing) return;
-      this.emit('error', asIceTcpError(err, 'TURN permission refresh'));
+      this.emit('error', wrapError(err, 'TURN permission refresh', 'turn'));
       // Try again on the next tick of the schedule; the permissions may still be alive until then.
       this.permissionTimer ??= this.armPermissionRefresh();
     } finally {
@@ -345,7 +348,7 @@ export class TurnAllocation extends EventEmitter<TurnAllocationEvents> {
       this.scheduleRefresh(granted);
     } catch (err) {
       if (this.isClosed || this.closing) return;
-      const error = asIceTcpError(err, 'TURN Refresh');
+      const error = wrapError(err, 'TURN Refresh', 'turn');
       this.emit('error', error);
       const left = this.expiresAt - Date.now();
       // 437 Allocation Mismatch: the server forgot us; past expiry: it will have. Either way it is over.
@@ -397,6 +400,18 @@ export class TurnAllocation extends EventEmitter<TurnAllocationEvents> {
       return;
     }
     if (this.isClosed || this.closing) return;
+    const cap = this.options.maxInboundConnections ?? DEFAULT_MAX_INBOUND_CONNECTIONS;
+    if (this.inbound >= cap) {
+      log(
+        'ignoring ConnectionAttempt %d from %s:%d: %d inbound already',
+        connectionId,
+        peer.address,
+        peer.port,
+        cap,
+      );
+      return;
+    }
+    this.inbound++;
     void this.acceptAttempt(peer, connectionId);
   }
 
@@ -410,10 +425,13 @@ export class TurnAllocation extends EventEmitter<TurnAllocationEvents> {
     try {
       const socket = await this.bind(connectionId, deadline.signal);
       const connection = this.adopt(peer, connectionId, socket);
+      // the place is held until the relayed connection closes (adopt destroyed it if we closed meanwhile)
+      socket.once('close', () => this.inbound--);
       log('inbound relayed connection %d from %s:%d', connectionId, peer.address, peer.port);
       this.emit('connection', connection);
     } catch (err) {
-      if (!this.isClosed && !this.closing) this.emit('error', asIceTcpError(err, what));
+      this.inbound--;
+      if (!this.isClosed && !this.closing) this.emit('error', wrapError(err, what, 'turn'));
     } finally {
       deadline.dispose();
     }

@@ -3,7 +3,7 @@ import { TurnError } from '../errors.js';
 import { longTermKey, type StunMessage, type StunMessageBuilder } from '../stun/index.js';
 import { turnErrorFor } from './errors.js';
 
-const log = createDebug('ice-tcp:turn');
+const log = createDebug('ice-tcp:turn:auth');
 
 /** Sends one request and resolves with its answer (control connection or a data connection). */
 export type Transact = (bytes: Buffer, transactionId: Buffer, signal: AbortSignal) => Promise<StunMessage>;

@@ -3,9 +3,9 @@ import createDebug from 'debug';
 import { ClosedError, type IceTcpError, SocketError, StunTransactionError } from '../errors.js';
 import { StunStreamSplitter } from '../framing/index.js';
 import { StunMessage } from '../stun/index.js';
-import { abortReason } from './errors.js';
+import { StunTransactions } from '../stun/transactions.js';
 
-const log = createDebug('ice-tcp:turn');
+const log = createDebug('ice-tcp:turn:control');
 
 /** What the control channel tells its owner besides transaction answers. */
 export interface ControlChannelHandlers {
@@ -15,18 +15,13 @@ export interface ControlChannelHandlers {
   onClose(error: IceTcpError | undefined): void;
 }
 
-interface Pending {
-  resolve(message: StunMessage): void;
-  reject(error: IceTcpError): void;
-}
-
 /**
  * STUN transactions over the TURN control connection (RFC 8489 §6.2.2: TCP, so no retransmissions; the
  * caller's signal bounds each one). Answers are matched by transaction id; stray answers are dropped.
  */
 export class ControlChannel {
   private readonly splitter = new StunStreamSplitter({ maxMessageSize: 65_536 });
-  private readonly pending = new Map<string, Pending>();
+  private readonly transactions: StunTransactions<StunMessage>;
   private failure: IceTcpError | undefined;
   private closedByUs = false;
 
@@ -34,6 +29,10 @@ export class ControlChannel {
     private readonly socket: net.Socket,
     private readonly handlers: ControlChannelHandlers,
   ) {
+    this.transactions = new StunTransactions((bytes) => {
+      socket.write(bytes);
+      return true;
+    });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) =>
       this.fail(new SocketError(`TURN control connection: ${err.message}`, err.code, { cause: err })),
@@ -54,26 +53,7 @@ export class ControlChannel {
   /** Sends a request and resolves with the answer carrying the same transaction id. */
   transact(bytes: Buffer, transactionId: Buffer, signal: AbortSignal): Promise<StunMessage> {
     if (this.failure) return Promise.reject(this.failure);
-    if (signal.aborted) return Promise.reject(abortReason(signal));
-    const key = transactionId.toString('hex');
-    return new Promise<StunMessage>((resolve, reject) => {
-      const onAbort = () => {
-        this.pending.delete(key);
-        reject(abortReason(signal));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(key, {
-        resolve: (m) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(m);
-        },
-        reject: (e) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(e);
-        },
-      });
-      this.socket.write(bytes);
-    });
+    return this.transactions.request(bytes, transactionId, { signal });
   }
 
   /** Sends a message that expects no answer (a response to a server request, an indication). */
@@ -111,13 +91,8 @@ export class ControlChannel {
         continue;
       }
       if (message.isSuccess() || message.isError()) {
-        const key = message.transactionId.toString('hex');
-        const waiter = this.pending.get(key);
-        if (waiter) {
-          this.pending.delete(key);
-          waiter.resolve(message);
-        } else {
-          log('dropping stray response %s', key);
+        if (!this.transactions.resolve(message.transactionId, message)) {
+          log('dropping stray response %s', message.transactionId.toString('hex'));
         }
       } else {
         this.handlers.onServerMessage(message);
@@ -128,8 +103,7 @@ export class ControlChannel {
   private fail(error: IceTcpError): void {
     if (this.failure) return;
     this.failure = error;
-    for (const waiter of this.pending.values()) waiter.reject(error);
-    this.pending.clear();
+    this.transactions.failAll(error);
     this.handlers.onClose(this.closedByUs ? undefined : error);
   }
 }

@@ -4,13 +4,13 @@ import { StunClass, StunMessageBuilder, StunMethod } from '../stun/index.js';
 import { authenticatedRequest, type LongTermCredentials } from './auth.js';
 import { StunPrefixReader } from './stun-prefix-reader.js';
 import { openServerSocket } from './transport.js';
-import type { TurnServerConfig } from './types.js';
+import type { TurnServerOptions } from './types.js';
 
-const log = createDebug('ice-tcp:turn');
+const log = createDebug('ice-tcp:turn:data');
 
 /** What a data connection needs: the allocation's server, credentials and the CONNECTION-ID to bind. */
 export interface DataConnectionOptions {
-  server: TurnServerConfig;
+  server: TurnServerOptions;
   localAddress?: string;
   credentials: LongTermCredentials;
   connectionId: number;

@@ -1,4 +1,4 @@
-import { abortReason } from './errors.js';
+import { abortReason } from '../errors.js';
 
 /** One overall time budget for a multi-step operation, merged with the caller's AbortSignal. */
 export interface Deadline {

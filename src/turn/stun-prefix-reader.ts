@@ -1,18 +1,20 @@
 import type net from 'node:net';
 import createDebug from 'debug';
-import { type IceTcpError, SocketError, StunTransactionError } from '../errors.js';
+import { abortReason, type IceTcpError, SocketError, StunTransactionError } from '../errors.js';
 import { StunMessage } from '../stun/index.js';
-import { abortReason } from './errors.js';
 
-const log = createDebug('ice-tcp:turn');
+const log = createDebug('ice-tcp:turn:data');
 
 const HEADER = 20;
+/** The largest STUN message (16-bit length): reading stops once this much is held, TCP holds back the rest. */
+const MAX_HELD = HEADER + 0xffff;
 
 /**
  * Reads whole STUN messages off the start of a stream that turns into raw bytes afterwards (a TURN data
  * connection, RFC 6062 §4.3: after the ConnectionBind success response the bytes belong to the peer). It
  * pulls one message per {@link next} and nothing more; {@link release} puts every byte it holds back into
  * the socket (`unshift`) and restores the socket's default read mode, so no peer byte is lost or reordered.
+ * It holds at most one maximal STUN message plus one read: whatever the server sends, the rest waits in TCP.
  */
 export class StunPrefixReader {
   private buffered: Buffer = Buffer.alloc(0);
@@ -30,6 +32,11 @@ export class StunPrefixReader {
     socket.on('end', this.onEnd);
     socket.on('close', this.onEnd);
     socket.on('error', this.onError);
+  }
+
+  /** Bytes read off the socket and not yet handed out (bounded, see the class comment). */
+  get bufferedBytes(): number {
+    return this.buffered.length;
   }
 
   /** The next STUN message from the stream. */
@@ -52,7 +59,7 @@ export class StunPrefixReader {
           reject(e);
         },
       };
-      this.deliver();
+      this.pull();
     });
   }
 
@@ -70,7 +77,7 @@ export class StunPrefixReader {
   }
 
   private pull(): void {
-    for (;;) {
+    while (this.buffered.length < MAX_HELD) {
       const chunk: Buffer | null = this.socket.read();
       if (chunk === null) break;
       this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);

@@ -7,8 +7,10 @@ import { FramedConnection } from '../../src/transport/index.js';
 
 const owner: LinkOwner = {
   onRequest: () => undefined,
+  isOwnMessage: () => false,
   onDataBeforeSelection: () => 'reject',
   onLinkClosed: () => undefined,
+  onInputDropped: () => undefined,
 };
 
 let sockets: net.Socket[] = [];
@@ -63,7 +65,7 @@ describe('Link.request retransmission (checks through a TURN relay)', () => {
     const { bytes, transactionId } = request();
     const started = performance.now();
     const response = await new Promise<StunMessage | undefined>((resolve) =>
-      link.request(bytes, transactionId, 5000, [50, 150], resolve),
+      link.request(bytes, transactionId, { timeoutMs: 5000, retransmitMs: [50, 150] }, resolve),
     );
     expect(response?.isSuccess()).toBe(true);
     expect(seen).toBe(2);
@@ -82,7 +84,7 @@ describe('Link.request retransmission (checks through a TURN relay)', () => {
     const link = new Link(ours, 'L1', undefined, owner);
     const { bytes, transactionId } = request();
     const reason = await new Promise<string | undefined>((resolve) =>
-      link.request(bytes, transactionId, 300, undefined, (_r, why) => resolve(why)),
+      link.request(bytes, transactionId, { timeoutMs: 300 }, (_r, why) => resolve(why)),
     );
     expect(reason).toBe('check timed out');
     expect(seen).toBe(1);

@@ -9,9 +9,28 @@ describe('agent options', () => {
     expect(o.maxPairs).toBe(100);
   });
 
+  it('each timeout is its own option; dial and passive grace follow checkTimeoutMs unless set', () => {
+    expect(resolveOptions()).toMatchObject({
+      checkTimeoutMs: 2500,
+      dialTimeoutMs: 2500,
+      passiveGraceMs: 2500,
+    });
+    expect(resolveOptions({ checkTimeoutMs: 900 })).toMatchObject({
+      dialTimeoutMs: 900,
+      passiveGraceMs: 900,
+    });
+    expect(resolveOptions({ checkTimeoutMs: 900, dialTimeoutMs: 300, passiveGraceMs: 0 })).toMatchObject({
+      checkTimeoutMs: 900,
+      dialTimeoutMs: 300,
+      passiveGraceMs: 0,
+    });
+  });
+
   it.each([
     [{ checkPacingMs: 0 }],
     [{ checkTimeoutMs: Number.NaN }],
+    [{ dialTimeoutMs: 0 }],
+    [{ passiveGraceMs: -1 }],
     [{ tcpTypes: ['udp' as never] }],
     [{ role: 'boss' as never }],
     [{ portRange: { min: 5000, max: 4000 } }],

@@ -1,7 +1,9 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildCheckRequest } from '../../src/agent/check-messages.js';
-import { encodeFrame, IceAgent, Rfc4571Deframer, StunMessage } from '../../src/index.js';
+import { encodeFrame, Rfc4571Deframer } from '../../src/framing/public.js';
+import { IceAgent } from '../../src/index.js';
+import { StunMessage } from '../../src/stun/public.js';
 
 /**
  * The agent as a raw TCP peer sees it: what goes over the wire to its passive candidate when the checks are

@@ -85,14 +85,11 @@ describe('candidatePriority', () => {
     );
   });
 
-  it('rejects an otherPreference outside 0..8191', () => {
-    expect(() => candidatePriority({ type: 'host', tcpType: 'so', otherPreference: 8192 })).toThrow(
-      RangeError,
-    );
-    expect(() => candidatePriority({ type: 'host', tcpType: 'so', otherPreference: -1 })).toThrow(RangeError);
-    expect(() => candidatePriority({ type: 'host', tcpType: 'so', otherPreference: 1.5 })).toThrow(
-      RangeError,
-    );
+  it('rejects an otherPreference outside 0..8191 with ERR_INVALID_ARGUMENT', () => {
+    const invalid = expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' });
+    for (const otherPreference of [8192, -1, 1.5]) {
+      expect(() => candidatePriority({ type: 'host', tcpType: 'so', otherPreference })).toThrow(invalid);
+    }
   });
 
   it('stays within 1..2^31-1', () => {

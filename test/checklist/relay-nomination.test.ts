@@ -58,11 +58,13 @@ describe('relay options', () => {
   it('resolveOptions defaults relayNominationWaitMs to 800 and rejects bad values', async () => {
     const { resolveOptions } = await import('../../src/agent/options.js');
     expect(resolveOptions({}).relayNominationWaitMs).toBe(800);
-    expect(() => resolveOptions({ relayNominationWaitMs: -1 })).toThrow(/relayNominationWaitMs/);
+    const invalid = (name: string) =>
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining(name) });
+    expect(() => resolveOptions({ relayNominationWaitMs: -1 })).toThrow(invalid('relayNominationWaitMs'));
     const turn = { host: '127.0.0.1', port: 3478, username: 'u', password: 'p' };
     expect(() => resolveOptions({ turnServers: [{ ...turn, permissionLifetimeSeconds: 0 }] })).toThrow(
-      /permissionLifetimeSeconds/,
+      invalid('permissionLifetimeSeconds'),
     );
-    expect(() => resolveOptions({ forceRelay: true })).toThrow(/turnServers/);
+    expect(() => resolveOptions({ forceRelay: true })).toThrow(invalid('turnServers'));
   });
 });

@@ -9,7 +9,7 @@ const cli = (args: string[]) => peers.spawn(args);
 describe('ice-tcp connect: two processes over pipes', () => {
   it('connects, moves 4 MB each way and reports JSON lines', async () => {
     const n = 4 * 1024 * 1024;
-    const bytes = ['--send-bytes', String(n), '--expect-bytes', String(n)];
+    const bytes = ['--send-bytes', String(n), '--expect-bytes', String(n), '--sha256'];
     const a = cli(['connect', '--controlling', '--bind', '127.0.0.1', ...bytes]);
     const b = cli(['connect', '--controlled', '--bind', '127.0.0.1', ...bytes]);
     const [la] = await Promise.all([a.localLines(), b.localLines()]);

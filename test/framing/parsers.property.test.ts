@@ -35,6 +35,33 @@ function isExpected(error: unknown): boolean {
   );
 }
 
+/** What both stream parsers share. */
+interface StreamParser {
+  push(chunk: Buffer): Buffer[];
+  end(): void;
+  readonly bufferedBytes: number;
+}
+
+/** Pushes the pieces and ends; a unit or the buffer above its limit throws, framing errors are what may. */
+function feedWithinLimits(
+  parser: StreamParser,
+  pieces: Buffer[],
+  maxUnit: number,
+  maxBuffered: number,
+): void {
+  try {
+    for (const piece of pieces) {
+      for (const unit of parser.push(piece)) {
+        if (unit.length > maxUnit) throw new Error('unit above the limit');
+      }
+      if (parser.bufferedBytes > maxBuffered) throw new Error('buffered above the limit');
+    }
+    parser.end();
+  } catch (error) {
+    if (!isExpected(error)) throw error;
+  }
+}
+
 describe('framing parsers on random streams', () => {
   it('Rfc4571Deframer throws only framing errors and never buffers more than the limit', () => {
     const frames = fc.uint8Array({ maxLength: 40 }).map((p) => encodeFrame(Buffer.from(p)));
@@ -45,17 +72,7 @@ describe('framing parsers on random streams', () => {
         fc.integer({ min: 1, max: 64 }),
         (data, raw, maxFrameSize) => {
           const deframer = new Rfc4571Deframer({ maxFrameSize });
-          try {
-            for (const piece of cut(data, raw)) {
-              for (const frame of deframer.push(piece)) {
-                if (frame.length > maxFrameSize) throw new Error('frame above the limit');
-              }
-              if (deframer.bufferedBytes > maxFrameSize + 2) throw new Error('buffered above the limit');
-            }
-            deframer.end();
-          } catch (error) {
-            if (!isExpected(error)) throw error;
-          }
+          feedWithinLimits(deframer, cut(data, raw), maxFrameSize, maxFrameSize + 2);
         },
       ),
       { numRuns: RUNS },
@@ -71,17 +88,7 @@ describe('framing parsers on random streams', () => {
         fc.integer({ min: 20, max: 48 }),
         (data, raw, maxMessageSize) => {
           const splitter = new StunStreamSplitter({ maxMessageSize });
-          try {
-            for (const piece of cut(data, raw)) {
-              for (const message of splitter.push(piece)) {
-                if (message.length > maxMessageSize) throw new Error('message above the limit');
-              }
-              if (splitter.bufferedBytes > maxMessageSize) throw new Error('buffered above the limit');
-            }
-            splitter.end();
-          } catch (error) {
-            if (!isExpected(error)) throw error;
-          }
+          feedWithinLimits(splitter, cut(data, raw), maxMessageSize, maxMessageSize);
         },
       ),
       { numRuns: RUNS },

@@ -54,7 +54,7 @@ function nice(role: 'controlling' | 'controlled'): LinePeer {
 }
 
 function ours(role: 'controlling' | 'controlled'): LinePeer {
-  const [cmd, args] = cliCommand(['connect', `--${role}`, '--bind', '127.0.0.1', ...bytes]);
+  const [cmd, args] = cliCommand(['connect', `--${role}`, '--bind', '127.0.0.1', ...bytes, '--sha256']);
   const p = new LinePeer(cmd, args);
   peers.push(p);
   return p;

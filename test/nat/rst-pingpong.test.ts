@@ -21,7 +21,7 @@ interface TrialAnswer {
 
 /**
  * Two port-preserving NATs that answer unsolicited SYNs with RST, at ~0 RTT: each side's RST kills the other's
- * NAT state, so the SYNs must cross within one RTT (DESIGN.md, "RST ping-pong"). The S-O dialer re-SYNs at
+ * NAT state, so the SYNs must cross within one RTT (docs/ARCHITECTURE.md, "RST ping-pong"). The S-O dialer re-SYNs at
  * once after a refusal; with the old 20 ms pause most trials never met within 5 s.
  */
 describe.skipIf(!ok)('S-O dial through two RST-filtering NATs', () => {

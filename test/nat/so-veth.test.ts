@@ -28,7 +28,7 @@ describe.skipIf(!ok)('S-O candidates only, two agent processes in two namespaces
   async function once(run: number): Promise<number> {
     const [nsA, nsB] = veth!.namespaces;
     const [ipA, ipB] = veth!.addresses;
-    const common = ['--tcp-types', 'so', '--timeout', '15', '--send-bytes', `${BYTES}`];
+    const common = ['--tcp-types', 'so', '--timeout', '15', '--send-bytes', `${BYTES}`, '--sha256'];
     const a = cliInNamespace(nsA, [
       'connect',
       '--controlling',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { answerBinding } from '../../src/server/index.js';
-import { StunClass, StunMessage, StunMethod } from '../../src/stun/index.js';
+import { StunClass, StunMessage, StunMessageBuilder, StunMethod } from '../../src/stun/index.js';
 import { bindingRequest, tid } from './client.js';
 
 const source = { family: 4 as const, address: '192.0.2.7', port: 40000 };
@@ -31,6 +31,30 @@ describe('answerBinding', () => {
     expect(answer.responseOrigin()).toEqual(origin);
     expect(answer.otherAddress()).toEqual(other);
     expect(answer.software()).toBe('ice-tcp test');
+  });
+
+  it('leaves out SOFTWARE, then RESPONSE-ORIGIN and OTHER-ADDRESS, to fit maxResponseSize', () => {
+    const origin = { family: 4 as const, address: '203.0.113.10', port: 3478 };
+    const other = { family: 4 as const, address: '203.0.113.11', port: 3479 };
+    const ctx = { source, origin, other, software: 's'.repeat(100) };
+    const request = bindingRequest(); // 28 bytes with FINGERPRINT
+    const full = reply(request, ctx);
+    expect(full.software()).toBeDefined();
+    const noSoftware = reply(request, { ...ctx, maxResponseSize: 100 });
+    expect(noSoftware.software()).toBeUndefined();
+    expect(noSoftware.otherAddress()).toEqual(other);
+    expect(noSoftware.raw.length).toBeLessThanOrEqual(100);
+    const core = reply(request, { ...ctx, maxResponseSize: 50 });
+    expect(core.otherAddress()).toBeUndefined();
+    expect(core.responseOrigin()).toBeUndefined();
+    expect(core.xorMappedAddress()).toEqual(source);
+    expect(core.verifyFingerprint()).toBe(true);
+    // nothing optional left to drop: the mandatory answer is sent, FINGERPRINT only if the request had one
+    const bare = new StunMessageBuilder(StunMethod.Binding, StunClass.Request).build();
+    const minimal = reply(bare, { ...ctx, maxResponseSize: 20 });
+    expect(minimal.xorMappedAddress()).toEqual(source);
+    expect(minimal.hasFingerprint()).toBe(false);
+    expect(minimal.raw.length).toBe(32);
   });
 
   it('answers IPv6 sources', () => {

@@ -29,13 +29,13 @@ export interface Ending {
 export class TcpClient {
   readonly messages: StunMessage[] = [];
   readonly ended: Promise<Ending>;
-  readonly #splitter = new StunStreamSplitter({ maxMessageSize: 65536 });
-  #waiters: (() => void)[] = [];
+  private readonly splitter = new StunStreamSplitter({ maxMessageSize: 65536 });
+  private waiters: (() => void)[] = [];
 
   private constructor(readonly socket: net.Socket) {
     socket.on('data', (chunk: Buffer) => {
-      for (const raw of this.#splitter.push(chunk)) this.messages.push(StunMessage.decode(raw));
-      for (const wake of this.#waiters.splice(0)) wake();
+      for (const raw of this.splitter.push(chunk)) this.messages.push(StunMessage.decode(raw));
+      for (const wake of this.waiters.splice(0)) wake();
     });
     let code: string | undefined;
     socket.on('error', (error: NodeJS.ErrnoException) => {
@@ -43,16 +43,21 @@ export class TcpClient {
     });
     this.ended = new Promise((resolve) =>
       socket.once('close', () => {
-        for (const wake of this.#waiters.splice(0)) wake();
+        for (const wake of this.waiters.splice(0)) wake();
         resolve({ code });
       }),
     );
   }
 
-  /** Connects to the server (optionally from `localPort`). */
-  static connect(port: number, host = '127.0.0.1', localPort?: number): Promise<TcpClient> {
+  /** Connects to the server (optionally from `localPort` and `localAddress`, e.g. another 127.x.y.z). */
+  static connect(
+    port: number,
+    host = '127.0.0.1',
+    localPort?: number,
+    localAddress?: string,
+  ): Promise<TcpClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port, localPort, autoSelectFamily: false });
+      const socket = net.connect({ host, port, localPort, localAddress, autoSelectFamily: false });
       socket.once('error', reject);
       socket.once('connect', () => {
         socket.off('error', reject);
@@ -65,7 +70,7 @@ export class TcpClient {
   async waitFor(count: number): Promise<StunMessage[]> {
     while (this.messages.length < count) {
       if (this.socket.destroyed) throw new Error(`closed after ${this.messages.length} of ${count} messages`);
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     return this.messages.slice(0, count);
   }

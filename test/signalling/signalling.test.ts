@@ -11,6 +11,9 @@ import {
 
 const LINE = 'candidate:1 1 TCP 2128609279 192.0.2.10 40000 typ host tcptype passive';
 
+/** A PassThrough hands data on in nextTicks only: once a macrotask turn has passed, every line was read. */
+const drained = () => new Promise((r) => setImmediate(r));
+
 function collect(s: { onMessage(h: (m: SignalMessage) => void): () => void }): SignalMessage[] {
   const got: SignalMessage[] = [];
   s.onMessage((m) => got.push(m));
@@ -78,7 +81,7 @@ describe('SDP lines over streams', () => {
     input.write('v=0\r\n\r\nice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n');
     input.write(`${LINE}\r\n\r\n`);
     input.write(`a=${LINE.replace('40000', '40001')}\n`);
-    await new Promise((r) => setTimeout(r, 10));
+    await drained();
     expect(got).toEqual([
       { type: 'parameters', ufrag: 'abcd', pwd: 'abcdefghijklmnopqrstuvwx' },
       { type: 'candidate', candidate: LINE },
@@ -92,7 +95,7 @@ describe('SDP lines over streams', () => {
     const s = new SdpLineSignaller(input, new PassThrough(), (e) => errors.push(e));
     const got = collect(s);
     input.write('a=candidate:1 1 TCP 1 192.0.2.1 notaport typ host tcptype so\na=end-of-candidates\n');
-    await new Promise((r) => setTimeout(r, 10));
+    await drained();
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ code: 'ERR_CANDIDATE_PARSE' });
     expect(got).toEqual([{ type: 'end-of-candidates' }]);

@@ -364,24 +364,39 @@ describe('decode rejects malformed messages with StunParseError', () => {
   });
 });
 
-describe('getters on malformed values throw StunParseError', () => {
-  it('invalid UTF-8 in text attributes', () => {
+describe('received text and error codes never make a getter throw', () => {
+  it('USERNAME, REALM or NONCE that is not UTF-8 makes the message unparseable at decode', () => {
     const bad = Buffer.from([0x61, 0xff, 0xfe]);
-    for (const [type, getter] of [
-      [StunAttr.Username, 'username'],
-      [StunAttr.Software, 'software'],
-      [StunAttr.Realm, 'realm'],
-      [StunAttr.Nonce, 'nonce'],
-    ] as const) {
-      const m = StunMessage.decode(rawMessage(attribute(type, bad)));
-      expect(() => m[getter]()).toThrow(StunParseError);
+    for (const type of [StunAttr.Username, StunAttr.Realm, StunAttr.Nonce]) {
+      expect(() => StunMessage.decode(rawMessage(attribute(type, bad)))).toThrow(StunParseError);
     }
     // A literal U+FFFD is valid UTF-8 and must survive.
     const replacement = StunMessage.decode(builder().username('a\ufffdb').build());
     expect(replacement.username()).toBe('a\ufffdb');
   });
 
-  it('ERROR-CODE with a class outside 3..6 or a number above 99', () => {
+  it('SOFTWARE and the ERROR-CODE reason that are not UTF-8 decode leniently', () => {
+    const m = StunMessage.decode(rawMessage(attribute(StunAttr.Software, Buffer.from([0x61, 0xff, 0xfe]))));
+    expect(m.software()).toBe('a\ufffd\ufffd');
+    const e = StunMessage.decode(
+      rawMessage(attribute(StunAttr.ErrorCode, Buffer.from([0, 0, 4, 1, 0x61, 0xff]))),
+    );
+    expect(e.errorCode()).toEqual({ code: 401, reason: 'a\ufffd' });
+  });
+
+  it('control characters in a reason phrase or SOFTWARE never reach the caller (no terminal escapes)', () => {
+    const esc = Buffer.from('a\u001b[2Jb\u0007\u009b', 'utf8');
+    const e = StunMessage.decode(
+      rawMessage(
+        attribute(StunAttr.ErrorCode, Buffer.concat([Buffer.from([0, 0, 4, 0]), esc, Buffer.alloc(0)])),
+      ),
+    );
+    expect(e.errorCode()?.reason).toBe('a\ufffd[2Jb\ufffd\ufffd');
+    const m = StunMessage.decode(rawMessage(attribute(StunAttr.Software, esc)));
+    expect(m.software()).toBe('a\ufffd[2Jb\ufffd\ufffd');
+  });
+
+  it('ERROR-CODE with a class outside 3..6 or a number above 99 reads as code 0, unknown error', () => {
     for (const [cls, num] of [
       [2, 0],
       [7, 0],
@@ -390,7 +405,8 @@ describe('getters on malformed values throw StunParseError', () => {
       const m = StunMessage.decode(
         rawMessage(attribute(StunAttr.ErrorCode, Buffer.from([0, 0, cls ?? 0, num ?? 0]))),
       );
-      expect(() => m.errorCode()).toThrow(StunParseError);
+      expect(m.errorCode()?.code).toBe(0);
+      expect(m.errorCode()?.reason).toMatch(/^unknown error/);
     }
   });
 });

@@ -1,4 +1,10 @@
-import { StunAttr, StunClass, StunMessage, StunMessageBuilder, StunMethod } from '../../src/stun/index.js';
+import {
+  StunAttr,
+  StunClass,
+  type StunMessage,
+  StunMessageBuilder,
+  StunMethod,
+} from '../../src/stun/index.js';
 
 /** A message carrying every attribute this codec knows, signed with `key`: the richest seed to mutate. */
 export function everyAttributeMessage(key: Buffer): Buffer {
@@ -28,11 +34,10 @@ export function everyAttributeMessage(key: Buffer): Buffer {
 }
 
 /**
- * Decodes `buf` and reads it through every getter and check the message offers, so that a fuzzer reaches the
- * lazily parsed attribute values too. Throws whatever the parser throws.
+ * Reads a decoded message through every getter and check it offers, so that a fuzzer reaches the lazily
+ * parsed attribute values too.
  */
-export function readEverything(buf: Buffer, key: Buffer): void {
-  const m = StunMessage.decode(buf);
+export function readEverything(m: StunMessage, key: Buffer): void {
   void [m.method, m.cls, m.transactionId, m.raw];
   for (const a of m.attributes) m.get(a.type);
   m.has(StunAttr.Username);

@@ -57,6 +57,8 @@ export interface Coturn {
   host: string;
   port: number;
   realm: string;
+  /** The relay port range (min-port, max-port): relayed addresses fall inside it. */
+  relayPorts: { min: number; max: number };
   /** The first user. */
   username: string;
   password: string;
@@ -71,6 +73,28 @@ export interface Coturn {
 
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
+let instancesStarted = 0;
+
+/** Relay ports start here: below Linux's ephemeral range (`ip_local_port_range`, 32768-60999 by default). */
+const RELAY_PORTS_FROM = 20_000;
+/** Ports per coturn instance, and instances per test worker before the worker's slots wrap around. */
+const RELAY_PORTS_PER_INSTANCE = 100;
+const SLOTS_PER_WORKER = 8;
+const WORKER_GROUPS = 15;
+
+/**
+ * The first relay port of a new coturn instance. Not a random range inside the ephemeral ports: there every
+ * `connect()` and `listen(0)` of a parallel suite can take a relay port the moment coturn frees it, and a test
+ * that expects a closed allocation's port to refuse connections then finds someone else's socket on it (the
+ * "close() deallocates" flake). The kernel never picks ports below its ephemeral range by itself, so only another
+ * coturn could take them; each vitest worker (VITEST_POOL_ID, unique among the workers running at once) gets its own
+ * slots, and within a worker each instance the next one. 20000 + 15 * 8 * 100 stays below 32000.
+ */
+function relayRangeStart(): number {
+  const worker = Number(process.env.VITEST_POOL_ID ?? process.pid);
+  const slot = (worker % WORKER_GROUPS) * SLOTS_PER_WORKER + (instancesStarted++ % SLOTS_PER_WORKER);
+  return RELAY_PORTS_FROM + slot * RELAY_PORTS_PER_INSTANCE;
+}
 
 /** A TCP port that was free a moment ago on `host`. */
 export function freePort(host: string): Promise<number> {
@@ -168,8 +192,8 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> 
   const host = options.listenIp ?? '127.0.0.1';
   const users = options.users ?? { alice: 'secret-a' };
   const realm = options.realm ?? 'ice-tcp.test';
-  // Random small relay port range so parallel test files rarely collide; coturn retries within it anyway.
-  const minPort = options.minPort ?? 49152 + Math.floor(Math.random() * 100) * 100;
+  const minPort = options.minPort ?? relayRangeStart();
+  const maxPort = options.maxPort ?? minPort + RELAY_PORTS_PER_INSTANCE - 1;
   const ns = options.namespace;
   if (ns !== undefined && options.port === undefined)
     throw new Error('startCoturn: a namespace needs a port');
@@ -191,7 +215,7 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> 
     users,
     realm,
     minPort,
-    maxPort: options.maxPort ?? minPort + 99,
+    maxPort,
     dir,
     allowLoopbackPeers: options.allowLoopbackPeers ?? true,
     maxAllocateLifetime: options.maxAllocateLifetime,
@@ -250,6 +274,7 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> 
     host,
     port,
     realm,
+    relayPorts: { min: minPort, max: maxPort },
     username,
     password,
     ...(tls ? { tlsPort: tls.port, cert: tls.cert } : {}),

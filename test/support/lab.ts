@@ -1,5 +1,5 @@
 /**
- * The NAT lab: real Linux NATs made of network namespaces and nftables (see DESIGN.md "The NAT lab").
+ * The NAT lab: real Linux NATs made of network namespaces and nftables (see docs/ARCHITECTURE.md, "The NAT lab").
  *
  *   hostA 10.0.1.2 ── lan 10.0.1.1 [natA] wan 203.0.113.1 ──┐
  *                                                           ├── br0 (public 203.0.113.0/24) ── server .10, .11

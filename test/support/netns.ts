@@ -41,27 +41,27 @@ function checkToken(token: string): string {
  * keeps a lab's bring-up well under a second.
  */
 export class IpBatch {
-  readonly #lines: string[] = [];
+  private readonly lines: string[] = [];
 
   /** A batch run inside `namespace`, or in the caller's namespace when it is undefined. */
   constructor(readonly namespace?: string) {}
 
   /** Appends one command, e.g. `['link', 'set', 'eth0', 'up']`. */
   add(...tokens: string[]): this {
-    this.#lines.push(tokens.map(checkToken).join(' '));
+    this.lines.push(tokens.map(checkToken).join(' '));
     return this;
   }
 
   /** Number of commands queued. */
   get size(): number {
-    return this.#lines.length;
+    return this.lines.length;
   }
 
   /** Runs the batch; stops at the first failing command and rejects with its message. */
   async run(): Promise<void> {
-    if (this.#lines.length === 0) return;
+    if (this.lines.length === 0) return;
     const args = this.namespace === undefined ? ['-batch', '-'] : ['-n', this.namespace, '-batch', '-'];
-    await run('ip', args, `${this.#lines.join('\n')}\n`);
+    await run('ip', args, `${this.lines.join('\n')}\n`);
   }
 }
 

@@ -131,6 +131,38 @@ describe('FramedConnection', () => {
     await nextEvent(a, 'close');
   });
 
+  it("by default the peer's FIN ends our side too, after the frames already written", async () => {
+    const { b, client } = await framedPair();
+    const chunks: Buffer[] = [];
+    client.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const peerSawEnd = nextEvent(client, 'end');
+    const closed = nextEvent(b, 'close');
+    b.sendFrame(Buffer.from('reply'));
+    client.end();
+    await Promise.all([peerSawEnd, closed]);
+    expect(Buffer.concat(chunks).equals(encodeFrame(Buffer.from('reply')))).toBe(true);
+  });
+
+  it("allowHalfOpen(): the peer's FIN is an end event, we keep sending, close follows our end()", async () => {
+    const { b, client } = await framedPair();
+    b.allowHalfOpen();
+    let received = 0;
+    client.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+    });
+    const ended = nextEvent(b, 'end');
+    client.end();
+    await ended;
+    expect(b.closed).toBe(false);
+    const payload = Buffer.alloc(60_000, 3);
+    for (let i = 0; i < 20; i++) b.sendFrame(payload);
+    const closed = nextEvent<[boolean]>(b, 'close');
+    b.end();
+    expect(await closed).toEqual([false]);
+    await nextEvent(client, 'end');
+    expect(received).toBe(20 * (payload.length + 2));
+  });
+
   it('reset() sends RST: the peer sees ECONNRESET', async () => {
     const { a, server } = await framedPair();
     const peerError = nextEvent<[NodeJS.ErrnoException]>(server, 'error');

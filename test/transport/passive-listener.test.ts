@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidArgumentError, SocketError } from '../../src/errors.js';
 import { dialActive, type FramedConnection, PassiveListener } from '../../src/transport/index.js';
 import { nextEvent, plainServer, portOf } from './helpers.js';
@@ -44,7 +44,7 @@ describe('PassiveListener', () => {
     expect((await frame)[0].toString()).toBe('check');
   });
 
-  it('resets connections beyond maxPendingConnections until one is released or closed', async () => {
+  it('beyond maxPendingConnections a newcomer evicts the oldest unreleased connection, never itself', async () => {
     const listener = await listen({ address: '127.0.0.1', maxPendingConnections: 2 });
     const handedOut: FramedConnection[] = [];
     listener.on('connection', (connection) => {
@@ -54,22 +54,33 @@ describe('PassiveListener', () => {
     const first = rawClient(listener.port);
     const second = rawClient(listener.port);
     await Promise.all([nextEvent(first, 'connect'), nextEvent(second, 'connect')]);
+    await vi.waitFor(() => expect(handedOut.length).toBe(2));
+    const serverSideOf = (client: net.Socket) => handedOut.find((c) => c.remotePort === client.localPort);
+    listener.release(serverSideOf(second) as FramedConnection); // the peer behind it authenticated
     const third = rawClient(listener.port);
-    const [thirdError] = await nextEvent<[NodeJS.ErrnoException]>(third, 'error');
-    expect(thirdError.code).toBe('ECONNRESET');
-    expect(handedOut.length).toBe(2);
+    await nextEvent(third, 'connect');
+    await vi.waitFor(() => expect(handedOut.length).toBe(3));
     expect(listener.pendingConnections).toBe(2);
-
-    listener.release(handedOut[0] as FramedConnection);
-    const fourth = nextEvent<[FramedConnection]>(listener, 'connection');
-    rawClient(listener.port);
-    await fourth;
+    const fourth = rawClient(listener.port);
+    // at the cap: the oldest unreleased (first) goes, the released one (second) and the newest stay
+    await Promise.all([nextEvent(first, 'close'), nextEvent(fourth, 'connect')]);
+    await vi.waitFor(() => expect(handedOut.length).toBe(4));
     expect(listener.pendingConnections).toBe(2);
+    expect(second.destroyed).toBe(false);
 
-    const closed = nextEvent(handedOut[1] as FramedConnection, 'close');
-    second.destroy();
+    const closed = nextEvent(serverSideOf(third) as FramedConnection, 'close');
+    third.resetAndDestroy();
     await closed;
     expect(listener.pendingConnections).toBe(1);
+  });
+
+  it('resets a connection that is not released within pendingDeadlineMs', async () => {
+    const listener = await listen({ address: '127.0.0.1', pendingDeadlineMs: 50 });
+    listener.on('connection', (connection) => cleanups.push(() => connection.reset()));
+    const client = rawClient(listener.port);
+    await nextEvent(client, 'connect');
+    await nextEvent(client, 'close');
+    expect(listener.pendingConnections).toBe(0);
   });
 
   it('takes the first free port of portRange and fails with EADDRINUSE when none is free', async () => {

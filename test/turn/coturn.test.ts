@@ -34,6 +34,31 @@ function plainConnect(port: number): Promise<net.Socket> {
   });
 }
 
+/** How a plain connection attempt to `port` ends: 'connected' or the socket error's code. */
+async function connectOutcome(port: number): Promise<string> {
+  try {
+    (await plainConnect(port)).destroy();
+    return 'connected';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? String(err);
+  }
+}
+
+/**
+ * coturn answers the deallocating Refresh before it closes the relayed port's listener, so for a moment the
+ * kernel still completes handshakes on it (then resets them: ECONNRESET). Alone that moment is too short to
+ * hit; in a full run on a loaded machine it was not. So: the port must refuse within `withinMs`.
+ */
+async function refusedWithin(port: number, withinMs: number): Promise<string> {
+  const deadline = Date.now() + withinMs;
+  let outcome = await connectOutcome(port);
+  while (outcome !== 'ECONNREFUSED' && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+    outcome = await connectOutcome(port);
+  }
+  return outcome;
+}
+
 describe.skipIf(!ok)('TURN client (RFC 6062) against coturn', () => {
   let coturn: Coturn;
   const open: TurnAllocation[] = [];
@@ -68,7 +93,8 @@ describe.skipIf(!ok)('TURN client (RFC 6062) against coturn', () => {
     console.info(`[measure] coturn TCP allocate (401 round trip included): ${ms.toFixed(1)} ms`);
     expect(a.relayedAddress.family).toBe(4);
     expect(a.relayedAddress.address).toBe('127.0.0.1');
-    expect(a.relayedAddress.port).toBeGreaterThanOrEqual(49152);
+    expect(a.relayedAddress.port).toBeGreaterThanOrEqual(coturn.relayPorts.min);
+    expect(a.relayedAddress.port).toBeLessThanOrEqual(coturn.relayPorts.max);
     expect(a.mappedAddress?.address).toBe('127.0.0.1');
     expect(a.mappedAddress?.port).toBeGreaterThan(0);
     expect(a.lifetimeSeconds).toBeGreaterThan(0);
@@ -171,8 +197,7 @@ describe.skipIf(!ok)('TURN client (RFC 6062) against coturn', () => {
     await a.close();
     await closed;
     expect(a.closed).toBe(true);
-    const err = await rejection(plainConnect(a.relayedAddress.port));
-    expect((err as unknown as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+    expect(await refusedWithin(a.relayedAddress.port, 2000)).toBe('ECONNREFUSED');
     await expect(a.connect({ family: 4, address: '127.0.0.1', port: 9 })).rejects.toMatchObject({
       code: 'ERR_CLOSED',
     });

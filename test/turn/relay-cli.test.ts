@@ -44,6 +44,7 @@ describe.skipIf(!ok)('ice-tcp connect --turn H:P:USER:PASS --force-relay', () =>
       ...turn('bob', 'secret-b'),
       '--expect-bytes',
       String(n),
+      '--sha256',
     ]);
     const [la] = await Promise.all([a.localLines(), b.localLines()]);
     const candidates = la.filter((l) => l.startsWith('a=candidate:'));

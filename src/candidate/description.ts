@@ -1,6 +1,6 @@
-import { formatCandidate, parseCandidate } from '../candidate/sdp.js';
-import type { Candidate } from '../candidate/types.js';
 import { SignallingError } from '../errors.js';
+import { formatCandidate, parseCandidate } from './sdp.js';
+import type { Candidate } from './types.js';
 
 /** What an SDP-style description carries for ICE-TCP. */
 export interface IceDescription {

@@ -1,0 +1,355 @@
+/**
+ * Throughput between two processes on 127.0.0.1, the way a tunnel or a media application runs: sender and
+ * receiver are separate workers (bench/throughput-worker.ts), each with its own event loop and CPU account.
+ * Cases, each against its baseline in the same run, runs interleaved (baseline, ice, baseline, ice, ...):
+ * - stream with 64 KiB and with 1 MiB application writes: `conn.stream()` vs a raw Node socket;
+ * - 1200-byte packets: `conn.send()` + `'packet'` vs a raw socket with a hand-written 2-byte length prefix;
+ * - with --relay: ICE through coturn (both sides forceRelay) vs a plain RFC 6062 client moving raw bytes
+ *   through the same coturn (coturn's own limit), and vs direct ICE.
+ * Reports medians of rates, of per-run ratios, and CPU seconds per GB (or per million packets) on each side.
+ * Run: npx tsx bench/throughput-2p.ts [--runs 5] [--warmups 2] [--mb 256] [--packets 200000] [--relay]
+ *      [--relay-mb 100] [--only stream64k,stream1m,packets] [--prof DIR]
+ *      [--versus /path/to/other/checkout]
+ */
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { TurnServerOptions } from '../src/turn/index.js';
+import { startCoturn } from '../test/support/coturn.js';
+import { median } from './support.js';
+import type { Command, Report, Transport, Workload } from './throughput-worker.js';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    warmups: { type: 'string', default: '2' },
+    mb: { type: 'string', default: '256' },
+    packets: { type: 'string', default: '200000' },
+    relay: { type: 'boolean', default: false },
+    'relay-mb': { type: 'string', default: '100' },
+    only: { type: 'string', default: 'stream64k,stream1m,packets,cli' },
+    /** Write a V8 CPU profile of every worker's transfers (not its start-up) into this directory. */
+    prof: { type: 'string' },
+    /** Also run ICE from this other checkout (e.g. the commit before a change), interleaved: a before/after. */
+    versus: { type: 'string' },
+  },
+});
+const runs = Number(values.runs);
+const warmups = Number(values.warmups);
+const only = new Set(values.only.split(','));
+const WORKER = fileURLToPath(new URL('./throughput-worker.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+
+// however the driver ends (a worker failing exits it), no worker may outlive it
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) child.kill();
+});
+
+/** One worker process, with a queue of its reports so that none is missed between awaits. */
+class Worker {
+  readonly child: ChildProcess;
+  private readonly reports: Report[] = [];
+  private readonly waiters: Array<() => void> = [];
+  onReport: (report: Report) => boolean = () => false;
+
+  constructor(name: string, src: string | undefined) {
+    const env = {
+      ...process.env,
+      ...(values.prof === undefined ? {} : { BENCH_PROFILE: `${values.prof}/${name}.cpuprofile` }),
+      ...(src === undefined ? {} : { BENCH_ICE_TCP_SRC: src }),
+    };
+    this.child = fork(WORKER, [], { execArgv: ['--import', 'tsx'], stdio: 'inherit', env });
+    children.add(this.child);
+    this.child.on('message', (report: Report) => {
+      if (this.onReport(report)) return;
+      this.reports.push(report);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.child.on('exit', (code) => {
+      if (code !== 0 && code !== null) {
+        process.stderr.write(`worker exited with ${code}\n`);
+        process.exit(1);
+      }
+    });
+  }
+
+  send(command: Command): void {
+    this.child.send(command);
+  }
+
+  async next<T extends Report['op']>(op: T): Promise<Extract<Report, { op: T }>> {
+    for (;;) {
+      const index = this.reports.findIndex((r) => r.op === op);
+      if (index >= 0) return this.reports.splice(index, 1)[0] as Extract<Report, { op: T }>;
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+}
+
+interface Timing {
+  wall: number;
+  cpuSend: number;
+  cpuRecv: number;
+}
+
+/** A sender and a receiver worker, connected over `transport`. */
+class Pair {
+  readonly sender: Worker;
+  readonly receiver: Worker;
+  pair = '';
+
+  private constructor(
+    readonly transport: Transport,
+    /** The library's source this pair runs (`src/index.ts` of another checkout for a before/after). */
+    readonly src: string | undefined,
+    readonly label: string,
+  ) {
+    this.sender = new Worker(`${label}-send`, src);
+    this.receiver = new Worker(`${label}-recv`, src);
+  }
+
+  static async open(
+    transport: Transport,
+    options: { turn?: TurnServerOptions; src?: string; label?: string } = {},
+  ): Promise<Pair> {
+    const { turn, src } = options;
+    const p = new Pair(transport, src, options.label ?? transport);
+    const { sender, receiver } = p;
+    // signalling and the listening address go straight across, as a signalling channel would carry them
+    sender.onReport = (r) => {
+      if (r.op !== 'signal') return false;
+      receiver.send(r);
+      return true;
+    };
+    receiver.onReport = (r) => {
+      if (r.op === 'signal') sender.send(r);
+      else if (r.op === 'listening') sender.send({ op: 'peer', address: r.address, port: r.port });
+      else return false;
+      return true;
+    };
+    receiver.send({
+      op: 'setup',
+      transport,
+      role: 'recv',
+      turn: turn && { ...turn, username: 'bob', password: 'secret-b' },
+    });
+    sender.send({
+      op: 'setup',
+      transport,
+      role: 'send',
+      turn: turn && { ...turn, username: 'alice', password: 'secret-a' },
+    });
+    const [a] = await Promise.all([sender.next('connected'), receiver.next('connected')]);
+    p.pair = a.pair;
+    return p;
+  }
+
+  async run(workload: Workload, total: number, writeSize: number): Promise<Timing> {
+    this.receiver.send({ op: 'recv', workload, total });
+    await this.receiver.next('ready');
+    this.sender.send({ op: 'send', workload, total, writeSize });
+    const [sent, received] = await Promise.all([this.sender.next('sent'), this.receiver.next('received')]);
+    this.sender.send({ op: 'cpu' });
+    const { cpu } = await this.sender.next('cpu');
+    const wall = Number(BigInt(received.endNs) - BigInt(sent.startNs)) / 1e9;
+    return { wall, cpuSend: cpu, cpuRecv: received.cpu };
+  }
+
+  async close(): Promise<void> {
+    this.sender.send({ op: 'exit' });
+    this.receiver.send({ op: 'exit' });
+    await Promise.all([once(this.sender.child, 'exit'), once(this.receiver.child, 'exit')]);
+  }
+}
+
+const round = (value: number, digits = 3): number => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/**
+ * Runs the pairs in turn, `runs` times after `warmups` (the order rotates, so none always runs first); per pair
+ * the median rate and CPU per unit on each side, and the median of its per-run ratio to `pairs[0]` (the
+ * baseline) by wall time: the goals are judged on that ratio, CPU per unit is the steadier witness.
+ */
+async function compare(
+  name: string,
+  workload: Workload,
+  total: number,
+  writeSize: number,
+  cpuUnit: number,
+  pairs: Pair[],
+): Promise<Record<string, unknown>> {
+  for (let i = 0; i < warmups; i++) for (const pair of pairs) await pair.run(workload, total, writeSize);
+  const timings = pairs.map((): Timing[] => []);
+  for (let i = 0; i < runs; i++) {
+    for (let k = 0; k < pairs.length; k++) {
+      const index = (i + k) % pairs.length;
+      (timings[index] as Timing[]).push(await (pairs[index] as Pair).run(workload, total, writeSize));
+    }
+    const line = pairs.map(
+      (p, k) => `${p.label} ${(total / (timings[k] as Timing[])[i]!.wall / 1e6).toFixed(2)}M/s`,
+    );
+    process.stderr.write(`${name} run ${i + 1}: ${line.join(', ')}\n`);
+  }
+  const base = timings[0] as Timing[];
+  const out: Record<string, unknown> = {};
+  pairs.forEach((pair, k) => {
+    const ts = timings[k] as Timing[];
+    const ratios = ts.map((t, i) => (base[i] as Timing).wall / t.wall);
+    const cpuSend = median(ts.map((t) => (t.cpuSend * cpuUnit) / total));
+    const cpuRecv = median(ts.map((t) => (t.cpuRecv * cpuUnit) / total));
+    const baseSend = median(base.map((t) => (t.cpuSend * cpuUnit) / total));
+    const baseRecv = median(base.map((t) => (t.cpuRecv * cpuUnit) / total));
+    out[pair.label] = {
+      pair: pair.pair,
+      perSec: Math.round(median(ts.map((t) => total / t.wall))),
+      cpuSend: round(cpuSend),
+      cpuRecv: round(cpuRecv),
+      ...(k === 0
+        ? {}
+        : {
+            [`over_${(pairs[0] as Pair).label}`]: round(median(ratios)),
+            perRun: ratios.map((r) => round(r)),
+            cpuOverBaseline: { send: round(cpuSend / baseSend), recv: round(cpuRecv / baseRecv) },
+          }),
+    };
+  });
+  return out;
+}
+
+const GB = 1e9;
+const result: Record<string, unknown> = { node: process.version, runs, warmups };
+const streamBytes = Number(values.mb) * 1024 * 1024;
+
+/** Raw TCP first (the baseline), then ICE, then ICE from the --versus checkout. */
+async function openDirect(): Promise<Pair[]> {
+  const pairs = [await Pair.open('raw'), await Pair.open('ice')];
+  if (values.versus !== undefined) {
+    pairs.push(await Pair.open('ice', { src: values.versus, label: 'ice-versus' }));
+  }
+  return pairs;
+}
+
+if (only.has('stream64k') || only.has('stream1m')) {
+  const pairs = await openDirect();
+  for (const [key, size] of [
+    ['stream64k', 64 * 1024],
+    ['stream1m', 1024 * 1024],
+  ] as const) {
+    if (!only.has(key)) continue;
+    result[key] = {
+      bytesPerRun: streamBytes,
+      writeSize: size,
+      unit: 'bytes/s; cpu s/GB',
+      ...(await compare(key, 'stream', streamBytes, size, GB, pairs)),
+    };
+  }
+  await Promise.all(pairs.map((p) => p.close()));
+}
+
+if (only.has('packets')) {
+  const count = Number(values.packets);
+  const pairs = await openDirect();
+  result.packets = {
+    packetsPerRun: count,
+    packetSize: 1200,
+    unit: 'packets/s; cpu s per million packets',
+    ...(await compare('packets', 'packets', count, 1200, 1e6, pairs)),
+  };
+  await Promise.all(pairs.map((p) => p.close()));
+}
+
+/**
+ * `ice-tcp connect --send-bytes N` into `--expect-bytes N` (two CLI processes, lines exchanged as a user would
+ * paste them): the receiver's reported rate, and the bytes/s of the library between two workers with the same
+ * write size in the same run. Each CLI run is a new pair of processes; its rate counts the transfer only.
+ */
+async function cliRun(bytes: number): Promise<number> {
+  const peer = (role: string, flag: string) =>
+    spawn(
+      process.execPath,
+      ['--import', 'tsx', CLI, 'connect', `--${role}`, '--bind', '127.0.0.1', flag, `${bytes}`],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
+  const sender = peer('controlling', '--send-bytes');
+  const receiver = peer('controlled', '--expect-bytes');
+  const lines = (child: ChildProcess) => createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const ourLines = async (child: ChildProcess): Promise<string[]> => {
+    const got: string[] = [];
+    for await (const line of lines(child)) {
+      if (line === '') break;
+      got.push(line);
+    }
+    return got;
+  };
+  const [a, b] = await Promise.all([ourLines(sender), ourLines(receiver)]);
+  sender.stdin?.write(`${b.join('\n')}\n\n`);
+  receiver.stdin?.write(`${a.join('\n')}\n\n`);
+  for await (const line of lines(receiver)) {
+    const event = JSON.parse(line) as { event: string; megabytesPerSecond?: number; message?: string };
+    if (event.event === 'error') throw new Error(`cli: ${event.message}`);
+    if (event.event === 'done') {
+      await Promise.all([once(sender, 'exit'), once(receiver, 'exit')]);
+      return (event.megabytesPerSecond ?? 0) * 1e6;
+    }
+  }
+  throw new Error('cli receiver ended without a done line');
+}
+
+if (only.has('cli')) {
+  const bytes = streamBytes;
+  const writeSize = 15 * 65535;
+  const ice = await Pair.open('ice');
+  for (let i = 0; i < warmups; i++) await ice.run('stream', bytes, writeSize);
+  const cliRates: number[] = [];
+  const libRates: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const lib = async () => libRates.push(bytes / (await ice.run('stream', bytes, writeSize)).wall);
+    const cli = async () => cliRates.push(await cliRun(bytes));
+    if (i % 2 === 0) await lib().then(cli);
+    else await cli().then(lib);
+    process.stderr.write(
+      `cli run ${i + 1}: cli ${((cliRates[i] as number) / 1e6).toFixed(1)} MB/s, library ${((libRates[i] as number) / 1e6).toFixed(1)} MB/s\n`,
+    );
+  }
+  const ratios = cliRates.map((c, i) => c / (libRates[i] as number));
+  result.cli = {
+    bytesPerRun: bytes,
+    writeSize,
+    unit: 'bytes/s, as the receiving CLI reports it',
+    cli: Math.round(median(cliRates)),
+    library: Math.round(median(libRates)),
+    cliOverLibrary: round(median(ratios)),
+    perRun: ratios.map((r) => round(r)),
+  };
+  await ice.close();
+}
+
+if (values.relay) {
+  const coturn = await startCoturn({ users: { alice: 'secret-a', bob: 'secret-b' } });
+  try {
+    const turn = { host: coturn.host, port: coturn.port, username: '', password: '' };
+    const bytes = Number(values['relay-mb']) * 1e6;
+    // coturn's own limit: the same two trips through coturn with raw bytes, no ICE, no framing
+    const pairs = [
+      await Pair.open('turn-raw', { turn }),
+      await Pair.open('ice-relay', { turn }),
+      await Pair.open('ice'),
+    ];
+    result.relay = {
+      bytesPerRun: bytes,
+      writeSize: 65536,
+      unit: 'bytes/s; cpu s/GB',
+      ...(await compare('relay', 'stream', bytes, 65536, GB, pairs)),
+    };
+    await Promise.all(pairs.map((p) => p.close()));
+  } finally {
+    await coturn.stop();
+  }
+}
+
+console.log(JSON.stringify(result, null, 2));
+process.exit(0);
