@@ -33,7 +33,10 @@ describe('parameters that arrive after the checks', () => {
 
   for (const delayMs of [100, 400, 3000]) {
     it(`the controlled side's checks succeed while the controlling side learns its parameters ${delayMs} ms late`, async () => {
-      const options = { addresses: ['127.0.0.1'], tcpTypes: ['active' as const, 'passive' as const, 'so' as const] };
+      const options = {
+        addresses: ['127.0.0.1'],
+        tcpTypes: ['active' as const, 'passive' as const, 'so' as const],
+      };
       const alice = new IceAgent({ ...options, role: 'controlling' });
       const bob = new IceAgent({ ...options, role: 'controlled' });
       agents.push(alice, bob);
