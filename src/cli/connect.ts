@@ -54,11 +54,16 @@ function endAndFlush(stream: Duplex): Promise<void> {
   });
 }
 
-/** Relayed: coturn has no half-close, so let the peer (which ends once it has what it expects) end first. */
+/**
+ * After sending, let the peer (which ends once it has what it expects) end first, for at most 5 s. Our ICE
+ * can be done before the peer's: a controlled peer that learned our parameters late still needs its own check
+ * on the nominated pair answered, so exiting at once could leave it without a pair. Through coturn, which has
+ * no half-close, our FIN first would also cost the peer the bytes still in the relay.
+ */
 function peerEndFirst(stream: Duplex): Promise<void> {
   if (stream.readableEnded || stream.destroyed) return Promise.resolve();
   return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 2000);
+    const timer = setTimeout(resolve, 5000);
     const done = () => {
       clearTimeout(timer);
       resolve();
@@ -122,8 +127,7 @@ export async function runConnect(options: ConnectCommandOptions): Promise<number
       onProgress: (s, r) => progress.update(s, r),
     });
     progress.stop();
-    const relayed = conn.localCandidate.type === 'relay' || conn.remoteCandidate.type === 'relay';
-    if (relayed && result.sentBytes > 0) await peerEndFirst(stream);
+    if (result.sentBytes > 0) await peerEndFirst(stream);
     await endAndFlush(stream);
     report(
       {

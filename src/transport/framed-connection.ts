@@ -66,6 +66,8 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
   #peerEnded = false;
   #endEmitted = false;
   #linger: NodeJS.Timeout | undefined;
+  /** The socket closed cleanly while the peer's last frames were still queued: 'close' follows their 'end'. */
+  #closeAfterEnd = false;
 
   constructor(socket: Socket, options: FramedConnectionOptions = {}) {
     super();
@@ -236,6 +238,14 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
 
   /** Closes with RST at once: for failed or abandoned pairs; leaves no TIME_WAIT. Pending writes are dropped. */
   reset(): void {
+    if (this.#closeAfterEnd) {
+      // the socket is gone already; only the frames held for the reader were left
+      this.#closeAfterEnd = false;
+      this.#queued.length = 0;
+      this.#queuedPieces.clear();
+      this.emit('close', false);
+      return;
+    }
     if (this.#gone) return;
     this.#closing = true;
     this.#queued.length = 0;
@@ -281,10 +291,14 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
 
   /** 'end' comes after the last frame, which may still be queued behind a pause(). */
   #maybeEmitEnd(): void {
-    if (!this.#peerEnded || this.#endEmitted || this.#queued.length > 0 || this.#gone) return;
+    if (!this.#peerEnded || this.#endEmitted || this.#queued.length > 0) return;
+    if (this.#gone && !this.#closeAfterEnd) return;
     this.#endEmitted = true;
     this.emit('end');
-    if (!this.#halfOpen) this.end();
+    if (this.#closeAfterEnd) {
+      this.#closeAfterEnd = false;
+      this.emit('close', false);
+    } else if (!this.#halfOpen) this.end();
   }
 
   #fail(error: unknown): void {
@@ -308,13 +322,20 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
   }
 
   #onClose(hadError: boolean): void {
+    this.#gone = true;
+    clearTimeout(this.#linger);
+    const failed = hadError || this.#failed;
+    if (!failed && this.#peerEnded && this.#queued.length > 0) {
+      // Both FINs went, so the socket closed, but the peer's last frames still wait behind a pause(): they
+      // were sent and acknowledged, so they are delivered on resume(), then 'end', then 'close'.
+      this.#closeAfterEnd = true;
+      return;
+    }
     if (this.#queued.length > 0)
       log('dropping %d frames queued while paused: connection closed', this.#queued.length);
     this.#queued.length = 0;
     this.#queuedPieces.clear();
-    this.#gone = true;
-    clearTimeout(this.#linger);
-    this.emit('close', hadError || this.#failed);
+    this.emit('close', failed);
   }
 }
 
