@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { IceAgent, type IceConnection } from '../src/index.js';
 import { attachSignaller } from '../src/signalling/attach.js';
 import { createInMemorySignallerPair } from '../src/signalling/in-memory.js';
+import { countUntilEnd } from '../test/connection/helpers.js';
 import { median } from './support.js';
 
 function option(name: string, fallback: number): number {
@@ -47,17 +48,6 @@ async function writeAndEnd(stream: Duplex, n: number): Promise<void> {
   stream.end();
 }
 
-function readToEnd(stream: Duplex): Promise<number> {
-  let n = 0;
-  return new Promise((resolve, reject) => {
-    stream.on('data', (chunk: Buffer) => {
-      n += chunk.length;
-    });
-    stream.once('end', () => resolve(n));
-    stream.once('error', reject);
-  });
-}
-
 async function run(): Promise<{ ok: boolean; seconds: number; detail: string }> {
   const { a, b, close } = await connectedPair();
   const sa = a.stream();
@@ -66,7 +56,12 @@ async function run(): Promise<{ ok: boolean; seconds: number; detail: string }> 
   const closed = (c: IceConnection) => new Promise<void>((resolve) => c.once('close', () => resolve()));
   // listen for 'close' from the start: it may fire before the reads' promises settle
   const bothClosed = Promise.all([closed(a), closed(b)]);
-  const work = Promise.all([readToEnd(sa), readToEnd(sb), writeAndEnd(sa, bytes), writeAndEnd(sb, bytes)])
+  const work = Promise.all([
+    countUntilEnd(sa),
+    countUntilEnd(sb),
+    writeAndEnd(sa, bytes),
+    writeAndEnd(sb, bytes),
+  ])
     .then(async ([atA, atB]) => {
       await bothClosed;
       return `A got ${atA}, B got ${atB}`;
