@@ -32,6 +32,12 @@ interface Room {
   /** Upgrades between admission and accept: the room must not be released under them. */
   pending: number;
   subscribed: Promise<void>;
+  /**
+   * Admissions to this room run one after the other, each until its member is in `members`: a peer joining
+   * between another's join and its accept would get "1 peer present", send, and its messages (and its join
+   * notice) would reach nobody.
+   */
+  admission: Promise<void>;
 }
 
 /**
@@ -122,6 +128,13 @@ export class RendezvousServer {
     const id = randomUUID();
     const entry = this.openRoom(room);
     entry.pending += 1;
+    const previous = entry.admission;
+    let admitted = () => {};
+    entry.admission = new Promise<void>((resolve) => {
+      admitted = resolve;
+    });
+    socket.once('close', () => admitted());
+    await previous;
     let others: number | false | undefined;
     try {
       // subscribed before joining: whatever another member publishes after our join reaches us
@@ -133,12 +146,16 @@ export class RendezvousServer {
       entry.pending -= 1;
     }
     if (others === false || others === undefined || socket.destroyed || this.closing) {
+      admitted();
       if (typeof others === 'number') await this.bus.leave(room, id).catch(() => {});
       this.releaseRoom(room, entry);
       return refuse(socket, others === false ? 'room-full' : 'server-unavailable');
     }
     const joinedOthers = others;
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(room, entry, id, ws, joinedOthers));
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.accept(room, entry, id, ws, joinedOthers);
+      admitted();
+    });
   }
 
   private openRoom(name: string): Room {
@@ -149,6 +166,7 @@ export class RendezvousServer {
       lastActivity: Date.now(),
       pending: 0,
       subscribed: Promise.resolve(),
+      admission: Promise.resolve(),
     };
     room.subscribed = this.bus.subscribe(name, (event) => this.deliver(name, event));
     room.subscribed.catch(() => {});
