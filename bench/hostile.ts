@@ -6,7 +6,8 @@
  * and fds before, during (highest) and after each attack.
  *
  * The idle, drip and bad-credential floods come from random 127.x.y.z sources (many hosts, as a botnet would).
- * Run: bash -c 'ulimit -n 65536; npx tsx bench/hostile.ts [--short] [--seed N] [--rounds K] [--frames N]'
+ * Run: bash -c 'ulimit -n 65536; npx tsx bench/hostile.ts [--short] [--seed N] [--rounds K] [--frames N]
+ * [--only fuzz,idle,drip,badcreds]'
  * (the idle flood holds 10,000 sockets in the attacker). The three processes share this machine's cores: on
  * 2 cores the attacker's CPU does slow the victim, so "under attack" includes CPU contention.
  * Prints a table, then one JSON line. Exits 1 when a goal is missed (crash, failed connect, fds not back).
@@ -40,6 +41,10 @@ const rounds = option('rounds') ?? (short ? 3 : 7);
 const sizes = short
   ? { frames: 20_000, idle: 1_000, drip: 200, badcreds: 100, probes: 50 }
   : { frames: 1_000_000, idle: 10_000, drip: 1_100, badcreds: 300, probes: 300 };
+/** `--only fuzz,badcreds`: run these attack scenarios (and the unattacked baseline) only; no STUN server part. */
+const onlyIndex = process.argv.indexOf('--only');
+const only = onlyIndex < 0 ? undefined : new Set((process.argv[onlyIndex + 1] ?? '').split(','));
+const wanted = (kind: string): boolean => only === undefined || only.has(kind);
 const framesOption = option('frames');
 if (framesOption !== undefined) sizes.frames = framesOption;
 /** How long the attack may take to reach its strength before the legitimate rounds start. */
@@ -60,7 +65,12 @@ interface ScenarioResult {
   /** Largest event-loop delay of the victim during the rounds (ms). */
   loopDelayMaxMs: number;
   fds: { before: number; during: number; after: number };
+  /** Victim fds open after the scenario that were not before it (fd -> socket and state). */
+  fdsLeft: string[];
   crashes: number;
+  /** Victim CPU time over the scenario (ms), and per attack connection (µs): less noisy than latency on a busy host. */
+  victimCpuMs: number;
+  cpuUsPerAttackConnection: number | undefined;
   attack: AttackSummary | undefined;
 }
 
@@ -106,6 +116,7 @@ async function scenario(
   baselineMs: number,
 ): Promise<ScenarioResult> {
   const before = await settledStats(p.victim, 1000);
+  const fdsBefore = await p.victim.call<string[]>('fdList');
   const crashesBefore = p.victim.crashes.length;
   const peak = { rss: before.rss, fds: before.fds, loop: 0 };
   const target = await createTarget(p.victim, await freePort('127.0.0.1'));
@@ -139,7 +150,9 @@ async function scenario(
   const attack = id === undefined ? undefined : await p.attacker.call<AttackSummary>('stop', { id }, 60_000);
   await p.victim.call('close', { id: target.id });
   const after = await settledStats(p.victim, 1500);
+  const fdsLeft = (await p.victim.call<string[]>('fdList')).filter((f) => !fdsBefore.includes(f));
   const m = median(ms);
+  const victimCpuMs = after.cpuMs - before.cpuMs;
   return {
     scenario: name,
     connects: ms.length + failed.length,
@@ -151,14 +164,19 @@ async function scenario(
     heap: { before: before.heapUsed, after: after.heapUsed },
     loopDelayMaxMs: peak.loop,
     fds: { before: before.fds, during: peak.fds, after: after.fds },
+    fdsLeft,
     crashes: p.victim.crashes.length - crashesBefore,
+    victimCpuMs,
+    cpuUsPerAttackConnection: attack?.connections
+      ? Math.round((victimCpuMs * 1000) / attack.connections)
+      : undefined,
     attack,
   };
 }
 
 const mb = (v: number) => (v / MB).toFixed(0);
 const TABLE_HEADER =
-  'scenario                      connects failed  median ms  max ms  x base  RSS MB before/peak/after  heap MB before/after  fds before/peak/after  loop ms  crashes  attack';
+  'scenario                      connects failed  median ms  max ms  x base  RSS MB before/peak/after  heap MB before/after  fds before/peak/after  loop ms  crashes  cpu ms  µs/conn  attack';
 
 function row(r: ScenarioResult): string {
   const a = r.attack;
@@ -177,6 +195,8 @@ function row(r: ScenarioResult): string {
     [r.fds.before, r.fds.during, r.fds.after].join('/').padStart(22),
     String(r.loopDelayMaxMs).padStart(8),
     String(r.crashes).padStart(8),
+    String(r.victimCpuMs).padStart(7),
+    String(r.cpuUsPerAttackConnection ?? '-').padStart(8),
     ` ${attack}`,
   ].join(' ');
 }
@@ -289,50 +309,56 @@ try {
   const base = await scenario('no attack', undefined, Number.NaN);
   const baselineMs = base.medianMs;
   results.push({ ...base, ratio: 1 });
-  results.push(
-    await scenario(
-      `fuzz ${sizes.frames} frames`,
-      { kind: 'fuzz', concurrency: 100, maxFrames: sizes.frames, connectRate: 5000 },
-      baselineMs,
-    ),
-  );
-  results.push(
-    await scenario(
-      `${sizes.idle} idle`,
-      { kind: 'idle', concurrency: sizes.idle, connectRate: 2000, spreadSources: true },
-      baselineMs,
-    ),
-  );
-  results.push(
-    await scenario(
-      `drip ${sizes.drip} x 1 B/s`,
-      { kind: 'drip', concurrency: sizes.drip, dripIntervalMs: 1000, spreadSources: true },
-      baselineMs,
-    ),
-  );
-  results.push(
-    await scenario(
-      `bad credentials x ${sizes.badcreds}`,
-      { kind: 'badcreds', concurrency: sizes.badcreds, connectRate: 5000, spreadSources: true },
-      baselineMs,
-    ),
-  );
+  if (wanted('fuzz'))
+    results.push(
+      await scenario(
+        `fuzz ${sizes.frames} frames`,
+        { kind: 'fuzz', concurrency: 100, maxFrames: sizes.frames, connectRate: 5000 },
+        baselineMs,
+      ),
+    );
+  if (wanted('idle'))
+    results.push(
+      await scenario(
+        `${sizes.idle} idle`,
+        { kind: 'idle', concurrency: sizes.idle, connectRate: 2000, spreadSources: true },
+        baselineMs,
+      ),
+    );
+  if (wanted('drip'))
+    results.push(
+      await scenario(
+        `drip ${sizes.drip} x 1 B/s`,
+        { kind: 'drip', concurrency: sizes.drip, dripIntervalMs: 1000, spreadSources: true },
+        baselineMs,
+      ),
+    );
+  if (wanted('badcreds'))
+    results.push(
+      await scenario(
+        `bad credentials x ${sizes.badcreds}`,
+        { kind: 'badcreds', concurrency: sizes.badcreds, connectRate: 5000, spreadSources: true },
+        baselineMs,
+      ),
+    );
   const stun: StunResult[] = [];
-  stun.push(await stunScenario('stun server: no attack', undefined));
-  stun.push(
-    await stunScenario(`stun server: ${sizes.idle} idle`, {
-      kind: 'idle',
-      concurrency: sizes.idle,
-      connectRate: 2000,
-    }),
-  );
-  stun.push(
-    await stunScenario(`stun server: drip ${sizes.drip} x 1 B/s`, {
-      kind: 'drip',
-      concurrency: sizes.drip,
-      dripIntervalMs: 1000,
-    }),
-  );
+  if (only === undefined) {
+    stun.push(await stunScenario('stun server: no attack', undefined));
+    stun.push(
+      await stunScenario(`stun server: ${sizes.idle} idle`, {
+        kind: 'idle',
+        concurrency: sizes.idle,
+        connectRate: 2000,
+      }),
+    );
+    stun.push(
+      await stunScenario(`stun server: drip ${sizes.drip} x 1 B/s`, {
+        kind: 'drip',
+        concurrency: sizes.drip,
+        dripIntervalMs: 1000,
+      }),
+    );
+  }
   const end = await settledStats(p.victim, 2000);
   const fdsAtEnd = await p.victim.call<string[]>('fdList');
   const extraFds = fdsAtEnd.filter((f) => !fdsAtStart.includes(f));
@@ -355,6 +381,9 @@ try {
       ...stun.map(stunRow),
       ...crashes.map((c) => `CRASH ${c.count}x ${c.kind}: ${c.stack.split('\n').slice(0, 6).join(' | ')}`),
       ...results.flatMap((r) => r.failed.slice(0, 3).map((f) => `FAILED (${r.scenario}): ${f}`)),
+      ...results.flatMap((r) =>
+        r.fdsLeft.length > 0 ? [`fds left by ${r.scenario}: ${r.fdsLeft.join(', ')}`] : [],
+      ),
       ...(extraFds.length > 0
         ? [`victim fds open at the end that were not at the start: ${extraFds.join(', ')}`]
         : []),

@@ -3,6 +3,7 @@
  *
  * On the machine with the service:   npx tsx examples/tunnel.ts serve 127.0.0.1:3690 [--stun H:P]
  * On the machine that wants it:      npx tsx examples/tunnel.ts expose 13690 [--stun H:P]
+ *                                    (port 0: any free port; the line `listening on 127.0.0.1:<port>` names it)
  *
  * Each side prints its a= lines and a blank line; paste them into the other side's stdin (the
  * copy-paste flow of `ice-tcp connect`). Then `svn co svn://127.0.0.1:13690/repo` on the second machine
@@ -45,8 +46,16 @@ if (mode === 'serve') {
   // half-open, as the ICE stream is: a client that ends its request (nc -N) still gets the whole answer
   app = net.connect({ port: Number(port), host, allowHalfOpen: true });
 } else {
-  const server = net.createServer({ allowHalfOpen: true }).listen(Number(where), '127.0.0.1');
-  console.error(`listening on 127.0.0.1:${where}`);
+  const server = net.createServer({ allowHalfOpen: true });
+  // announced only once the port is bound: a client that connects on this line must not be refused
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject).listen(Number(where), '127.0.0.1', () => resolve());
+  }).catch((err: Error) => {
+    console.error(`cannot listen on 127.0.0.1:${where}: ${err.message}`);
+    agent.close();
+    process.exit(1);
+  });
+  console.error(`listening on 127.0.0.1:${(server.address() as net.AddressInfo).port}`);
   app = await new Promise<net.Socket>((resolve) => server.once('connection', resolve));
   server.close();
 }

@@ -1,7 +1,10 @@
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
+import { buildCheckRequest, buildKeepalive } from './agent/check-messages.js';
 import { type CheckOutcome, ConnectionPool } from './agent/connection-pool.js';
+import { ConsentSession, type PathEvent } from './agent/consent-session.js';
 import { generateParameters, generateTieBreaker, type IceParameters } from './agent/credentials.js';
+import type { Link } from './agent/link.js';
 import { type IceAgentOptions, type IceRole, type ResolvedOptions, resolveOptions } from './agent/options.js';
 import { PairLog } from './agent/pair-log.js';
 import { PairSignals } from './agent/pair-signals.js';
@@ -12,6 +15,7 @@ import { otherPreferenceOf } from './candidate/factory.js';
 import { candidatePriority } from './candidate/priority.js';
 import { formatCandidate, parseCandidate } from './candidate/sdp.js';
 import type { Candidate, LocalCandidate } from './candidate/types.js';
+import type { CandidatePair } from './checklist/index.js';
 import {
   Checklist,
   type ChecklistAction,
@@ -23,6 +27,7 @@ import {
   AbortedError,
   CandidateLimitError,
   ClosedError,
+  ConsentLostError,
   GatherError,
   IceFailedError,
   IceTcpError,
@@ -31,6 +36,7 @@ import {
 } from './errors.js';
 import { defaultLocalAddresses, explicitLocalAddresses } from './gather/addresses.js';
 import { type GatherResource, gatherCandidates, type LocalEndpoint } from './gather/index.js';
+import { shortTermKey } from './stun/index.js';
 
 const log = createDebug('ice-tcp:agent');
 
@@ -47,7 +53,11 @@ export interface IceAgentEvents {
   /** A local candidate to signal to the peer; `null` once gathering is complete. */
   candidate: [Candidate | null];
   'gathering-state': [GatheringState];
-  state: [IceState];
+  /**
+   * The ICE state; for `'disconnected'` and `'failed'` the reason too: a `ConnectionLostError` or
+   * `ConsentLostError` once a pair was selected, the `IceFailedError`/`IceTimeoutError`/... of `connect()` before.
+   */
+  state: [state: IceState, reason?: IceTcpError];
   'selected-pair': [SelectedPair];
   /** A non-fatal problem (a STUN/TURN server failed, a bad remote candidate); fatal ones reject `connect()`. */
   error: [IceTcpError];
@@ -79,7 +89,13 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   private timer: NodeJS.Timeout | undefined;
   private pumping = false;
   private repump = false;
+  /** Sequential prediction is measuring the NAT: no check may open a flow through it (gather/probe-hold.ts). */
+  private checksHeld = false;
   private connection: IceConnection | undefined;
+  /** Consent freshness and failure detection of the selected pair (RFC 7675). */
+  private path: ConsentSession | undefined;
+  /** Set when the timer fired: the pump runs after the loop's I/O phase (see onTimer). */
+  private immediate: NodeJS.Immediate | undefined;
   private failure: IceTcpError | undefined;
   private readonly waiters = new Set<{
     resolve: (c: IceConnection) => void;
@@ -272,6 +288,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
       selectedPairId: this.checklist?.selectedPair?.id,
       bytesOf: (pairId) => this.pool.bytesOf(pairId),
       droppedMessages: this.pool.droppedMessages,
+      consent: this.path?.stats,
     });
   }
 
@@ -332,6 +349,10 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
         maxFrameSize: this.options.maxFrameSize,
         pending: this.pendingLimits(),
         onError: (e) => this.emit('error', e),
+        onProbeHold: (held) => {
+          this.checksHeld = held;
+          if (!held) this.pump();
+        },
       },
       (endpoint) => this.onEndpoint(endpoint),
     );
@@ -416,7 +437,8 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
 
   /** Runs the checklist: executes its due actions, then sleeps until its next wake-up. */
   private pump(): void {
-    if (!this.checklist || this.stateValue === 'closed' || this.stateValue === 'new') return;
+    if (!this.checklist || this.checksHeld || this.stateValue === 'closed' || this.stateValue === 'new')
+      return;
     if (this.pumping) {
       this.repump = true;
       return;
@@ -426,6 +448,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
       do {
         this.repump = false;
         for (const action of this.checklist.poll(this.now())) this.execute(action);
+        for (const event of this.path?.poll(this.now()) ?? []) this.onPathEvent(event);
       } while (this.repump);
     } finally {
       this.pumping = false;
@@ -437,11 +460,36 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   }
 
   private schedule(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    const wake = this.checklist?.nextWakeup();
+    this.clearTimers();
+    const wake = earliest(this.checklist?.nextWakeup(), this.path?.nextWakeup());
     if (wake === undefined || this.stateValue === 'closed' || this.stateValue === 'failed') return;
-    this.timer = setTimeout(() => this.pump(), Math.max(0, Math.ceil(wake - this.now())));
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, Math.ceil(wake - this.now())));
+    // consent runs as long as the connection lives, and the socket keeps the process alive by itself: a
+    // connection already gone must not hold the process until its consent would have expired
+    if (this.path) this.timer.unref();
+  }
+
+  /**
+   * Timers run before the loop reads its sockets: after a stall of the event loop, an answer that arrived in
+   * time would still be unread when consent is judged. So once consent runs, the pump waits for that I/O phase.
+   */
+  private onTimer(): void {
+    this.timer = undefined;
+    if (!this.path) {
+      this.pump();
+      return;
+    }
+    this.immediate = setImmediate(() => {
+      this.immediate = undefined;
+      this.pump();
+    });
+  }
+
+  private clearTimers(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
   }
 
   private execute(action: ChecklistAction): void {
@@ -450,15 +498,9 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
         const pair = this.checklist?.getPair(action.pairId);
         if (!pair || !this.remote) return;
         this.pairLog.checkSent(pair, action.useCandidate, action.triggered);
-        // RFC 8445 §7.1.1: PRIORITY is what a peer-reflexive candidate learned from this check would get
-        const priority = candidatePriority({
-          type: 'prflx',
-          tcpType: pair.local.tcpType,
-          otherPreference: otherPreferenceOf(pair.local.priority),
-        });
         const params = {
           useCandidate: action.useCandidate,
-          priority,
+          priority: checkPriority(pair),
           role: this.checklist?.role ?? 'controlling',
           tieBreaker: this.tieBreaker,
         } as const;
@@ -506,9 +548,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     link.connection.resume();
     this.connection = connection;
     this.pool.keepOnly(pairId);
-    connection.on('close', () => {
-      if (this.stateValue === 'completed') this.setState('disconnected');
-    });
+    this.path = this.startConsent(pair, link);
     if (this.stateValue === 'checking') this.setState('connected');
     this.emit('selected-pair', { local: publicCandidate(pair.local), remote: candidateFields(pair.remote) });
     this.setState('completed');
@@ -517,13 +557,70 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     this.waiters.clear();
   }
 
+  private startConsent(pair: CandidatePair, link: Link): ConsentSession {
+    const remote = this.remote;
+    const remoteKey = remote ? shortTermKey(remote.pwd) : undefined;
+    const localKey = shortTermKey(this.params.pwd);
+    const session = new ConsentSession({
+      link,
+      intervalMs: this.options.consentIntervalMs,
+      timeoutMs: this.options.consentTimeoutMs,
+      rttMs: pair.rttMs,
+      // RFC 7675 §5.1: a consent check is an ICE check of the pair, without USE-CANDIDATE
+      buildCheck: (transactionId) =>
+        buildCheckRequest({
+          localUfrag: this.params.ufrag,
+          remoteUfrag: remote?.ufrag ?? '',
+          remotePwd: remote?.pwd ?? '',
+          priority: checkPriority(pair),
+          role: this.checklist?.role ?? 'controlling',
+          tieBreaker: this.tieBreaker,
+          useCandidate: false,
+          transactionId,
+        }).bytes,
+      authentic: (response) =>
+        remoteKey !== undefined && response.hasIntegrity() && response.verifyIntegrity(remoteKey),
+      keepalive: () => buildKeepalive(localKey),
+      now: () => this.now(),
+      wake: () => this.pump(),
+    });
+    session.start(this.now());
+    return session;
+  }
+
+  /** The selected pair's fate: disconnected ⇄ completed, then failed (README, "Connection states"). */
+  private onPathEvent(event: PathEvent): void {
+    if (this.stateValue === 'closed' || this.stateValue === 'failed') return;
+    switch (event.type) {
+      case 'disconnected':
+        this.setState('disconnected', event.reason);
+        break;
+      case 'restored':
+        if (this.stateValue === 'disconnected') this.setState('completed');
+        break;
+      case 'failed':
+        this.failSelected(event.reason);
+        break;
+    }
+  }
+
+  /** After selection: consent lost or the connection gone for good. */
+  private failSelected(reason: IceTcpError): void {
+    this.failure = reason;
+    log('selected pair failed: %s', reason.message);
+    if (reason instanceof ConsentLostError) this.connection?.revoke(reason);
+    this.shutdown();
+    this.setState('failed', reason);
+    if (reason instanceof ConsentLostError) this.emit('error', reason);
+  }
+
   private fail(error: IceTcpError): void {
     if (this.stateValue === 'closed' || this.failure || this.connection) return;
     this.failure = error;
     log('failed: %s', error.message);
     this.settle(error);
     this.shutdown();
-    this.setState('failed');
+    this.setState('failed', error);
   }
 
   private settle(error: IceTcpError): void {
@@ -534,16 +631,17 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   private shutdown(): void {
     this.lifetime.abort(this.ended ?? this.failure);
     this.pairSignals.abortAllBut(this.checklist?.selectedPair?.id, 'agent stopped');
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.path?.stop();
+    this.clearTimers();
     this.pool.closeAll(this.checklist?.selectedPair?.id);
     for (const r of this.resources.splice(0)) r.reset();
   }
 
-  private setState(state: IceState): void {
+  private setState(state: IceState, reason?: IceTcpError): void {
     if (this.stateValue === state) return;
     this.stateValue = state;
-    this.emit('state', state);
+    if (reason) this.emit('state', state, reason);
+    else this.emit('state', state);
   }
 
   private setGatheringState(state: GatheringState): void {
@@ -551,6 +649,21 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     this.gatheringStateValue = state;
     this.emit('gathering-state', state);
   }
+}
+
+/** RFC 8445 §7.1.1: a check's PRIORITY is what a peer-reflexive candidate learned from it would get. */
+function checkPriority(pair: CandidatePair): number {
+  return candidatePriority({
+    type: 'prflx',
+    tcpType: pair.local.tcpType,
+    otherPreference: otherPreferenceOf(pair.local.priority),
+  });
+}
+
+/** The sooner of two optional wake-up times. */
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined ? a : Math.min(a, b);
 }
 
 /** The candidate as signalled: without the agent's internal id and base. */

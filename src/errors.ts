@@ -25,7 +25,10 @@ export type IceTcpErrorCode =
   | 'ERR_TURN_CAPACITY'
   | 'ERR_TURN_CONNECTION'
   | 'ERR_SOCKET'
-  | 'ERR_TUNNEL';
+  | 'ERR_TUNNEL'
+  | 'ERR_CONSENT_LOST'
+  | 'ERR_CONNECTION_LOST'
+  | 'ERR_RESUME';
 
 /** Base class of every ice-tcp error. */
 export class IceTcpError extends Error {
@@ -164,6 +167,41 @@ export class IceTimeoutError extends IceTcpError {
   }
 }
 
+/**
+ * The peer stopped consenting to our traffic on the selected pair (RFC 7675): no authenticated answer to a
+ * consent check for `consentTimeoutMs`, or an authenticated error answer. The connection stops carrying data.
+ */
+export class ConsentLostError extends IceTcpError {
+  /** `'expired'`: no answer in time; `'revoked'`: the peer answered with an authenticated error. */
+  readonly reason: 'expired' | 'revoked';
+  /** The STUN error code of the revoking answer, when there was one. */
+  readonly stunCode: number | undefined;
+
+  constructor(reason: 'expired' | 'revoked', message: string, stunCode?: number) {
+    super('ERR_CONSENT_LOST', message);
+    this.reason = reason;
+    this.stunCode = stunCode;
+  }
+}
+
+/** How the selected connection was lost: see {@link ConnectionLostError}. */
+export type ConnectionLossReason = 'reset' | 'closed' | 'unanswered';
+
+/**
+ * The selected connection stopped working: reset or broken (`'reset'`, the socket error as `cause`), ended by
+ * both sides (`'closed'`), or the peer left a consent check unanswered for a whole interval (`'unanswered'`,
+ * maybe transient: see the README, "Connection states").
+ */
+export class ConnectionLostError extends IceTcpError {
+  /** What happened, as one stable word. */
+  readonly reason: ConnectionLossReason;
+
+  constructor(reason: ConnectionLossReason, message: string, options?: { cause?: unknown }) {
+    super('ERR_CONNECTION_LOST', message, options);
+    this.reason = reason;
+  }
+}
+
 /** The operation was cancelled through an `AbortSignal`. */
 export class AbortedError extends IceTcpError {
   constructor(message = 'operation aborted', options?: { cause?: unknown }) {
@@ -265,5 +303,12 @@ export function abortReason(signal: AbortSignal): IceTcpError {
 export class TunnelError extends IceTcpError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_TUNNEL', message, options);
+  }
+}
+
+/** The peer broke the stream-resume protocol (an acknowledgement or RESUME offset it cannot have), or it failed. */
+export class ResumeError extends IceTcpError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_RESUME', message, options);
   }
 }

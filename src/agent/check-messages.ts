@@ -19,11 +19,13 @@ export interface CheckRequestInput {
   role: IceRole;
   tieBreaker: bigint;
   useCandidate: boolean;
+  /** The transaction id to use (a consent check's comes from its state machine); default a random one. */
+  transactionId?: Buffer;
 }
 
 /** Builds a signed Binding request; returns the bytes and the transaction id to match the answer. */
 export function buildCheckRequest(input: CheckRequestInput): { bytes: Buffer; transactionId: Buffer } {
-  const b = new StunMessageBuilder(StunMethod.Binding, StunClass.Request)
+  const b = new StunMessageBuilder(StunMethod.Binding, StunClass.Request, input.transactionId)
     .username(`${input.remoteUfrag}:${input.localUfrag}`)
     .priority(input.priority);
   if (input.role === 'controlling') b.iceControlling(input.tieBreaker);
@@ -70,6 +72,17 @@ export function buildCheckSuccess(request: StunMessage, mapped: TransportAddress
   return new StunMessageBuilder(StunMethod.Binding, StunClass.SuccessResponse, request.transactionId)
     .xorMappedAddress(mapped)
     .build({ integrityKey: localKey, fingerprint: true });
+}
+
+/**
+ * A Binding indication (RFC 8445 §11 keepalive) signed with our password: an ICE peer takes it as its
+ * session's own and drops it silently, so it never reaches the peer's application.
+ */
+export function buildKeepalive(localKey: Buffer): Buffer {
+  return new StunMessageBuilder(StunMethod.Binding, StunClass.Indication).build({
+    integrityKey: localKey,
+    fingerprint: true,
+  });
 }
 
 /** Error response (400, 401 unsigned; 487 signed, RFC 8445 §7.3.1.1). */

@@ -25,6 +25,9 @@ import type { IceRole } from './options.js';
 
 const log = createDebug('ice-tcp:pool');
 
+/** Strangers' connections let in per event-loop turn (see ConnectionPool.queueStranger). */
+const STRANGERS_PER_TURN = 8;
+
 /** When a check through a relay is sent again while unanswered (ms after the first transmission). */
 const RELAYED_CHECK_RETRANSMIT_MS = [100, 300, 700, 1500];
 
@@ -94,6 +97,9 @@ export class ConnectionPool implements LinkOwner {
   private readonly relayPending = new Map<string, OutstandingConnections>();
   /** Remote candidate IPs, so that relays gathered later permit them too. */
   private readonly remoteAddresses = new Set<string>();
+  /** Inbound connections from addresses the peer never signalled, paused until their turn. */
+  private readonly strangers: Link[] = [];
+  private strangersTurnScheduled = false;
   private closing = false;
   private kept: string | undefined;
   /** Frames from the network dropped as unusable, for the agent's stats. */
@@ -215,12 +221,10 @@ export class ConnectionPool implements LinkOwner {
     const remote = this.config.remote();
     if (!auth.ok || (remote && auth.remoteUfrag !== remote.ufrag)) {
       const code = auth.ok ? 401 : auth.code;
-      log('%s: check rejected with %d', link.describe(), code);
+      if (log.enabled) log('%s: check rejected with %d', link.describe(), code);
       this.droppedMessages++;
       link.send(buildCheckError(request, code, auth.ok ? 'Unauthorized' : auth.reason));
-      // a stranger that failed authentication gets its answer, then loses the connection: under a flood of
-      // bad credentials the port's slots go to connections that may still authenticate
-      if (!link.authenticated) link.resetAfterAnswer();
+      if (!link.authenticated) this.rejectStranger(link);
       return;
     }
     if (this.closing && link.pairId !== this.kept) return;
@@ -249,7 +253,11 @@ export class ConnectionPool implements LinkOwner {
 
   onInputDropped(link: Link, reason: string): void {
     this.droppedMessages++;
-    log('%s: input dropped: %s', link.describe(), reason);
+    if (log.enabled) log('%s: input dropped: %s', link.describe(), reason);
+    // junk on an inbound connection nobody authenticated (a response to no request of ours, ...): a peer sends
+    // its check first, so this is a stranger that cannot authenticate any more than one answered 401
+    if (!link.authenticated && !link.rejected && this.pendingOf(link)?.reject(link.connection))
+      link.rejected = true;
   }
 
   onDataBeforeSelection(link: Link): DataVerdict {
@@ -285,10 +293,26 @@ export class ConnectionPool implements LinkOwner {
   private authenticated(link: Link): void {
     if (link.authenticated) return;
     link.authenticated = true;
+    this.pendingOf(link)?.release(link.connection);
+  }
+
+  /** What counts `link`'s connection while it is not authenticated: its port, or its relay's counter. */
+  private pendingOf(link: Link): Pick<OutstandingConnections, 'expect' | 'reject' | 'release'> | undefined {
     const endpoint = this.endpoints.get(link.localCandidateId);
-    if (endpoint?.kind === 'passive') endpoint.listener.release(link.connection);
-    else if (endpoint?.kind === 'so') endpoint.port.release(link.connection);
-    else this.relayPending.get(link.localCandidateId)?.release(link.connection);
+    if (endpoint?.kind === 'passive') return endpoint.listener;
+    if (endpoint?.kind === 'so') return endpoint.port;
+    return this.relayPending.get(link.localCandidateId);
+  }
+
+  /**
+   * A stranger failed authentication and got its answer: it loses the connection shortly, and until then it is
+   * the first its port evicts, so that under a flood of bad credentials the port's slots go to connections
+   * that may still authenticate. Anything more it sends is dropped unread.
+   */
+  private rejectStranger(link: Link): void {
+    link.rejected = true;
+    // a connection we dialled is no port's stranger: it keeps its own timer
+    if (!this.pendingOf(link)?.reject(link.connection)) link.resetAfterAnswer();
   }
 
   private bind(link: Link, pairId: string): void {
@@ -309,10 +333,40 @@ export class ConnectionPool implements LinkOwner {
       connection.reset();
       return;
     }
-    // the port resets it unless it authenticates in time, and evicts it first when full of strangers
+    // the port resets it unless it authenticates in time, and evicts it when full of strangers
     const link = new Link(connection, localCandidateId, remoteTcpType, this);
     this.unbound.add(link);
-    log('inbound %s on %s', link.describe(), localCandidateId);
+    if (log.enabled) log('inbound %s on %s', link.describe(), localCandidateId);
+    if (this.remoteAddresses.has(link.remoteAddress)) this.pendingOf(link)?.expect(connection);
+    else this.queueStranger(link);
+  }
+
+  /**
+   * A connection from an address the peer never signalled waits its turn, paused: at most
+   * {@link STRANGERS_PER_TURN} are read per event-loop turn, so a flood of strangers' checks delays the
+   * peer's (from a signalled address, read at once) by that much at most, and when more arrive than that lets
+   * in, the port's cap evicts those still waiting, unread. A peer behind a NAT that maps it to an address it
+   * did not signal (peer-reflexive) waits its turn like any stranger.
+   */
+  private queueStranger(link: Link): void {
+    link.connection.pause();
+    this.strangers.push(link);
+    if (this.strangersTurnScheduled) return;
+    this.strangersTurnScheduled = true;
+    setImmediate(() => this.strangersTurn());
+  }
+
+  private strangersTurn(): void {
+    let admitted = 0;
+    while (admitted < STRANGERS_PER_TURN) {
+      const link = this.strangers.shift();
+      if (link === undefined) break;
+      if (link.closed) continue;
+      link.connection.resume();
+      admitted++;
+    }
+    if (this.strangers.length > 0) setImmediate(() => this.strangersTurn());
+    else this.strangersTurnScheduled = false;
   }
 
   private async open(pair: CandidatePair, pairSignal: AbortSignal): Promise<Link | undefined> {

@@ -4,12 +4,9 @@ import { ClosedError, StunTransactionError } from '../errors.js';
 import { isStunFrame } from '../framing/index.js';
 import { StunMessage } from '../stun/index.js';
 import { StunTransactions, type TransactionOptions } from '../stun/transactions.js';
-import type { FramedConnection } from '../transport/index.js';
+import { type FramedConnection, REJECTED_GRACE_MS } from '../transport/index.js';
 
 const log = createDebug('ice-tcp:pool:link');
-
-/** How long a connection that failed authentication lives after its error answer was written (ms). */
-const RESET_AFTER_ANSWER_MS = 200;
 
 /** Data frames held on a link whose pair is not selected yet, before its socket is paused. */
 const MAX_HELD_FRAMES = 256;
@@ -44,6 +41,12 @@ export class Link {
   authenticated = false;
   /** Set when the application owns the connection: data frames are no longer the link's business. */
   handedOff = false;
+  /**
+   * Set once a stranger failed authentication here and was answered: the connection only waits for its reset,
+   * and what else it sends is dropped unread (no decode, no HMAC, no more answers: a flood pays once per
+   * connection, not once per check).
+   */
+  rejected = false;
   private readonly transactions = new StunTransactions<StunMessage>((bytes) => this.write(bytes));
   private held: Buffer[] = [];
   private closedFlag = false;
@@ -58,7 +61,9 @@ export class Link {
   ) {
     connection.on('frame', (frame) => this.onFrame(frame));
     connection.on('close', () => this.onClose());
-    connection.on('error', (err) => log('link %s error %s', this.describe(), err.message));
+    connection.on('error', (err) => {
+      if (log.enabled) log('link %s error %s', this.describe(), err.message);
+    });
   }
 
   /** The peer's transport address as seen on this connection. */
@@ -151,12 +156,12 @@ export class Link {
   }
 
   /**
-   * RST shortly after the answer just written: the answer reaches a peer on any sane round trip, and the
-   * connection holds no slot of the port for longer than that. (No FIN first: with end() before the RST, the
-   * hostile fuzz run left about 35 descriptors open with no connection behind them; cause not pinned down.)
+   * RST shortly after the answer just written, for a connection no port counts (the ports time their own
+   * rejected connections). No FIN first: with end() before the RST, the hostile fuzz run left about 35
+   * descriptors open with no connection behind them; cause not pinned down.
    */
   resetAfterAnswer(): void {
-    const timer = setTimeout(() => this.reset(), RESET_AFTER_ANSWER_MS);
+    const timer = setTimeout(() => this.reset(), REJECTED_GRACE_MS);
     timer.unref();
     this.connection.once('close', () => clearTimeout(timer));
   }
@@ -174,7 +179,8 @@ export class Link {
   }
 
   private write(bytes: Buffer): boolean {
-    if (this.closedFlag || this.connection.closed) return false;
+    // a socket the peer reset is no longer writable: sendFrame() would throw, and an error costs a stack trace
+    if (this.closedFlag || !this.connection.writable) return false;
     try {
       this.connection.sendFrame(bytes);
       return true;
@@ -186,6 +192,10 @@ export class Link {
   }
 
   private onFrame(frame: Buffer): void {
+    if (this.rejected) {
+      this.owner.onInputDropped(this, 'after failed authentication');
+      return;
+    }
     // after hand-off the application's connection asks handleControlFrame() itself, once per frame
     if (this.handedOff || this.handleControlFrame(frame)) return;
     if (this.owner.onDataBeforeSelection(this) === 'reject') {
@@ -201,7 +211,8 @@ export class Link {
   private onClose(): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
-    this.transactions.failAll(new ClosedError('connection closed'));
+    // an error only when someone waits for it: a flood of strangers' connections closes with none pending
+    if (this.transactions.size > 0) this.transactions.failAll(new ClosedError('connection closed'));
     this.owner.onLinkClosed(this);
   }
 }

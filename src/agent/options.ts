@@ -74,6 +74,16 @@ export interface IceAgentOptions {
   maxUnauthenticatedConnections?: number;
   /** An inbound connection that has not authenticated this long after it was accepted is reset (ms). Default 2500. */
   unauthenticatedTimeoutMs?: number;
+  /**
+   * Consent freshness (RFC 7675): mean pause between two consent checks on the selected pair (ms); each pause
+   * is this × a uniform random factor in [0.8, 1.2]. Also the TCP keepalive idle time. Default 5000.
+   */
+  consentIntervalMs?: number;
+  /**
+   * Consent expires this long after the last authenticated answer to a consent check (ms): state `failed`,
+   * `ConsentLostError`. Not below `consentIntervalMs`. Default 30000.
+   */
+  consentTimeoutMs?: number;
   /** Local credentials; generated when absent (ufrag >= 4 chars, pwd >= 22 chars). */
   ufrag?: string;
   pwd?: string;
@@ -105,6 +115,8 @@ const DEFAULTS = {
   maxUnauthenticatedConnections: 32,
   unauthenticatedTimeoutMs: 2500,
   maxRemoteCandidates: 100,
+  consentIntervalMs: 5000,
+  consentTimeoutMs: 30_000,
 };
 
 function positive(name: string, value: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
@@ -150,6 +162,8 @@ export function resolveOptions(options: IceAgentOptions = {}): ResolvedOptions {
   positive('maxPairs', o.maxPairs, 1, 10_000);
   positive('maxUnauthenticatedConnections', o.maxUnauthenticatedConnections, 1, 100_000);
   positive('unauthenticatedTimeoutMs', o.unauthenticatedTimeoutMs, 10, 600_000);
+  positive('consentIntervalMs', o.consentIntervalMs, 10, 3_600_000);
+  positive('consentTimeoutMs', o.consentTimeoutMs, o.consentIntervalMs, 86_400_000);
   if (o.addresses !== undefined) validateAddresses(o.addresses);
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
     throw new InvalidArgumentError('signal must be an AbortSignal');

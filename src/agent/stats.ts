@@ -30,6 +30,10 @@ export interface IceStats {
    * parse or answers nothing of ours, data before any check succeeded. A stranger's noise ends here.
    */
   droppedMessages: number;
+  /** Consent checks (RFC 7675) sent on the selected pair so far. */
+  consentChecksSent: number;
+  /** Consent checks the peer answered with an authenticated success. */
+  consentChecksAnswered: number;
 }
 
 const NEVER_CHECKED: ReadonlySet<PairState> = new Set(['frozen', 'waiting']);
@@ -46,11 +50,14 @@ export function buildStats(input: {
   selectedPairId: string | undefined;
   bytesOf: (pairId: string) => { sent: number; received: number };
   droppedMessages: number;
+  consent: { checksSent: number; checksAnswered: number } | undefined;
 }): IceStats {
   return {
     state: input.state,
     role: input.role,
     droppedMessages: input.droppedMessages,
+    consentChecksSent: input.consent?.checksSent ?? 0,
+    consentChecksAnswered: input.consent?.checksAnswered ?? 0,
     // RFC 8445 §8.1.2: once a pair is selected, the Frozen and Waiting pairs are no longer part of the checklist
     pairs: input.pairs
       .filter((p) => input.selectedPairId === undefined || !NEVER_CHECKED.has(p.state))

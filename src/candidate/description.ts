@@ -8,16 +8,43 @@ export interface IceDescription {
   pwd?: string;
   candidates: Candidate[];
   endOfCandidates: boolean;
+  /** ICE option tokens of `a=ice-options` (RFC 8839 §5.6), e.g. `trickle`; unknown ones are kept, not acted on. */
+  options?: string[];
+}
+
+/** RFC 8839 ice-option-tag: 1*ice-char. A token that is not one is dropped (an odd peer's line stays usable). */
+const ICE_OPTION_TAG = /^[A-Za-z0-9+/]{1,64}$/;
+/** More tokens than any peer sends; the rest of a longer line is ignored. */
+const MAX_ICE_OPTIONS = 32;
+
+/** The valid ice-option-tags among `candidates`, deduplicated, in order, at most 32. */
+export function iceOptionTags(candidates: readonly string[]): string[] {
+  const tokens = new Set<string>();
+  for (const t of candidates) {
+    if (tokens.size === MAX_ICE_OPTIONS) break;
+    if (ICE_OPTION_TAG.test(t)) tokens.add(t);
+  }
+  return [...tokens];
+}
+
+/** The tokens of an `ice-options` value (see {@link iceOptionTags}). */
+export function parseIceOptions(value: string): string[] {
+  return iceOptionTags(value.split(/[ \t]+/));
+}
+
+/** The `a=ice-options` line: `trickle` first, then `extra` (deduplicated). */
+export function formatIceOptions(extra: readonly string[] = []): string {
+  return `a=ice-options:${[...new Set(['trickle', ...extra])].join(' ')}`;
 }
 
 /**
- * The `a=` lines of a description: ufrag, pwd, `ice-options:trickle`, one line per candidate and
- * `a=end-of-candidates` once gathering is complete.
+ * The `a=` lines of a description: ufrag, pwd, `ice-options:trickle` (plus `d.options`), one line per
+ * candidate and `a=end-of-candidates` once gathering is complete.
  */
 export function formatDescription(
   d: Required<Pick<IceDescription, 'ufrag' | 'pwd'>> & IceDescription,
 ): string[] {
-  const lines = [`a=ice-ufrag:${d.ufrag}`, `a=ice-pwd:${d.pwd}`, 'a=ice-options:trickle'];
+  const lines = [`a=ice-ufrag:${d.ufrag}`, `a=ice-pwd:${d.pwd}`, formatIceOptions(d.options)];
   for (const c of d.candidates) lines.push(`a=${formatCandidate(c)}`);
   if (d.endOfCandidates) lines.push('a=end-of-candidates');
   return lines;
@@ -27,6 +54,7 @@ export function formatDescription(
 export type DescriptionLine =
   | { kind: 'ufrag'; value: string }
   | { kind: 'pwd'; value: string }
+  | { kind: 'options'; tokens: string[] }
   | { kind: 'candidate'; candidate: Candidate }
   | { kind: 'end-of-candidates' }
   | { kind: 'blank' }
@@ -39,6 +67,9 @@ export function parseDescriptionLine(raw: string): DescriptionLine {
   const body = line.startsWith('a=') ? line.slice(2) : line;
   if (body.startsWith('ice-ufrag:')) return { kind: 'ufrag', value: credential(body, 'ice-ufrag:') };
   if (body.startsWith('ice-pwd:')) return { kind: 'pwd', value: credential(body, 'ice-pwd:') };
+  if (body.startsWith('ice-options:')) {
+    return { kind: 'options', tokens: parseIceOptions(body.slice('ice-options:'.length)) };
+  }
   if (body.startsWith('candidate:')) return { kind: 'candidate', candidate: parseCandidate(body) };
   if (body === 'end-of-candidates') return { kind: 'end-of-candidates' };
   return { kind: 'ignored' };
@@ -59,6 +90,7 @@ export function parseDescription(input: string | readonly string[]): IceDescript
     const parsed = parseDescriptionLine(raw);
     if (parsed.kind === 'ufrag') d.ufrag = parsed.value;
     else if (parsed.kind === 'pwd') d.pwd = parsed.value;
+    else if (parsed.kind === 'options') d.options = parsed.tokens;
     else if (parsed.kind === 'candidate') d.candidates.push(parsed.candidate);
     else if (parsed.kind === 'end-of-candidates') d.endOfCandidates = true;
   }

@@ -10,6 +10,7 @@ import {
   stringFlag,
   usageError,
 } from './args.js';
+import { RENDEZVOUS_URL } from './rendezvous-hook.js';
 
 /** Flags of the agent and of signalling, shared by `connect` and `tunnel`. */
 export const AGENT_FLAGS: Record<string, FlagSpec> = {
@@ -39,6 +40,16 @@ export const AGENT_FLAGS: Record<string, FlagSpec> = {
     value: 'LIST',
     description: 'comma-separated subset of active,passive,so (default: all three)',
   },
+  'consent-interval': {
+    type: 'string',
+    value: 'MS',
+    description: 'mean pause between consent checks on the connected pair, ±20 % (default 5000)',
+  },
+  'consent-timeout': {
+    type: 'string',
+    value: 'MS',
+    description: 'consent expires this long after the last answer: the connection fails (default 30000)',
+  },
   timeout: {
     type: 'string',
     value: 'SECONDS',
@@ -56,6 +67,24 @@ export const AGENT_FLAGS: Record<string, FlagSpec> = {
       'signal through a rendezvous room (ws://host:port/room) instead of copy-paste; secret in $ICE_TCP_RENDEZVOUS_TOKEN',
   },
 };
+
+/** Where a session's signalling goes: `--remote` (`-`, stdin, by default) or `--rendezvous`. */
+export interface SignallingFlags {
+  remote: string;
+  rendezvous?: string;
+}
+
+/** `--remote` and `--rendezvous`, checked before anything is printed: a bad URL is a usage error (exit 2). */
+export function signallingFlags(command: string, values: FlagValues): SignallingFlags {
+  const remote = stringFlag(values, 'remote');
+  const rendezvous = stringFlag(values, 'rendezvous');
+  if (rendezvous === undefined) return { remote: remote ?? '-' };
+  if (remote !== undefined) usageError(command, '--remote and --rendezvous exclude each other');
+  if (!RENDEZVOUS_URL.test(rendezvous)) {
+    usageError(command, `--rendezvous needs ws://HOST:PORT/ROOM, got ${rendezvous}`);
+  }
+  return { remote: '-', rendezvous };
+}
 
 const TCP_TYPES: readonly TcpType[] = ['active', 'passive', 'so'];
 
@@ -87,6 +116,11 @@ export function agentOptions(
     usageError(command, '--force-relay needs at least one --turn server');
   }
   const role = values.controlling ? 'controlling' : values.controlled ? 'controlled' : defaultRole;
+  const consentIntervalMs = intFlag(command, values, 'consent-interval', 5000, 10, 3_600_000);
+  const consentTimeoutMs = intFlag(command, values, 'consent-timeout', 30_000, 10, 86_400_000);
+  if (consentTimeoutMs < consentIntervalMs) {
+    usageError(command, `--consent-timeout must be at least --consent-interval (${consentIntervalMs})`);
+  }
   return {
     role,
     addresses: bindValues(command, values.bind as string[] | undefined),
@@ -95,5 +129,7 @@ export function agentOptions(
     forceRelay: values['force-relay'] === true,
     connectTimeoutMs: intFlag(command, values, 'timeout', 30, 1, 86_400) * 1000,
     tcpTypes: tcpTypes as TcpType[] | undefined,
+    consentIntervalMs,
+    consentTimeoutMs,
   };
 }

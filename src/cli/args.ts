@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { InvalidArgumentError } from '../errors.js';
+import type { CliIo } from './io.js';
 
 /** One flag of a command: its parseArgs type, the placeholder its value shows in help, and what it does. */
 export interface FlagSpec {
@@ -37,6 +38,15 @@ export function usageError(command: string, message: string): never {
   throw new InvalidArgumentError(`${command}: ${message} (see ice-tcp ${command} --help)`);
 }
 
+/** parseArgs' three complaints about a flag's value, in CLI terms. */
+function invalidValue(flag: string, message: string): string {
+  if (/argument missing/.test(message)) return `${flag} needs a value`;
+  // `--expect-bytes -1`: parseArgs will not take a value that looks like a flag unless it is attached
+  if (/ambiguous/.test(message))
+    return `${flag} needs a value (one starting with - is written ${flag}=VALUE)`;
+  return `${flag} takes no value`;
+}
+
 /**
  * Parses `args` against the command's table only: a flag of another command is as unknown as a typo, and
  * parseArgs' own messages (which suggest `--` and quote internals) are reworded in CLI terms.
@@ -65,10 +75,7 @@ export function parseCommand(
         usageError(spec.name, `unknown option ${flag}`);
         break;
       case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-        usageError(
-          spec.name,
-          /argument missing/.test(e.message ?? '') ? `${flag} needs a value` : `${flag} takes no value`,
-        );
+        usageError(spec.name, invalidValue(flag, e.message ?? ''));
         break;
     }
     usageError(spec.name, e.message ?? String(err));
@@ -149,8 +156,8 @@ export function listFlag(values: FlagValues, name: string): string[] {
   return Array.isArray(v) ? v : [];
 }
 
-/** A command of the `ice-tcp` tool: its table and what runs it once the flags parsed. */
+/** A command of the `ice-tcp` tool: its table and what runs it once the flags parsed, with the run's stdio. */
 export interface CliCommand {
   spec: CommandSpec;
-  run(values: FlagValues, positionals: string[]): Promise<number>;
+  run(values: FlagValues, positionals: string[], io: CliIo): Promise<number>;
 }

@@ -1,5 +1,5 @@
 import type { StunServerOptions } from '../server/options.js';
-import { AGENT_FLAGS, agentOptions } from './agent-flags.js';
+import { AGENT_FLAGS, agentOptions, signallingFlags } from './agent-flags.js';
 import {
   bindValues,
   type CliCommand,
@@ -10,6 +10,7 @@ import {
   stringFlag,
   usageError,
 } from './args.js';
+import { rendezvousCommand } from './rendezvous.js';
 import { tunnelConnect, tunnelServe } from './tunnel.js';
 
 const demo: CliCommand = {
@@ -30,9 +31,10 @@ const demo: CliCommand = {
       },
     },
   },
-  async run(values) {
+  async run(values, _positionals, io) {
     const { runDemo } = await import('./demo.js');
     return runDemo({
+      io,
       json: values.json === true,
       bytes: intFlag('demo', values, 'bytes', 16 * 1024 * 1024),
       addresses: bindValues('demo', values.bind as string[] | undefined),
@@ -64,18 +66,19 @@ const connect: CliCommand = {
       "on stdin is sent to the peer, and the peer's bytes are written to stdout; reports go to stderr. The\n" +
       'command exits once both directions have ended. Exit codes: 0 done, 1 failure, 2 usage error.',
   },
-  async run(values) {
+  async run(values, _positionals, io) {
     if (values.echo && values['send-bytes'] !== undefined) {
       usageError('connect', '--echo and --send-bytes exclude each other');
     }
     const agent = agentOptions('connect', values);
+    const signalling = signallingFlags('connect', values);
     const sendBytes = intFlag('connect', values, 'send-bytes', 0);
     const expectBytes = intFlag('connect', values, 'expect-bytes', 0);
     const { runConnect } = await import('./connect.js');
     return runConnect({
+      io,
       agent,
-      remote: stringFlag(values, 'remote') ?? '-',
-      rendezvous: stringFlag(values, 'rendezvous'),
+      ...signalling,
       sendBytes,
       expectBytes,
       echo: values.echo === true,
@@ -155,9 +158,10 @@ const stunServer: CliCommand = {
       software: { type: 'string', value: 'TEXT', description: 'SOFTWARE attribute of responses' },
     },
   },
-  async run(values) {
+  async run(values, _positionals, io) {
     const { runStunServer } = await import('./stun-server.js');
     return runStunServer({
+      io,
       host: stringFlag(values, 'host') ?? '0.0.0.0',
       port: intFlag('stun-server', values, 'port', 3478, 0, 65535),
       alternatePort:
@@ -187,16 +191,16 @@ const natcheck: CliCommand = {
       bind: { type: 'string', multiple: true, value: 'IP', description: 'probe from this local IP' },
     },
   },
-  async run(values) {
+  async run(values, _positionals, io) {
     const servers = listFlag(values, 'stun').map((s) => hostPortValue('natcheck', 'stun', s));
     if (servers.length === 0) usageError('natcheck', 'needs --stun HOST:PORT');
     const bind = bindValues('natcheck', values.bind as string[] | undefined)?.[0];
     const { runNatcheck } = await import('./natcheck.js');
-    return runNatcheck({ servers, bind, json: values.json === true });
+    return runNatcheck({ io, servers, bind, json: values.json === true });
   },
 };
 
-/** The commands of `ice-tcp` with a table of their own (tunnel has two subcommands, see src/cli/tunnel.ts). */
+/** The commands of `ice-tcp` by name as typed (tunnel has two subcommands, see src/cli/tunnel.ts). */
 export const COMMANDS: Record<string, CliCommand> = {
   demo,
   connect,
@@ -204,4 +208,5 @@ export const COMMANDS: Record<string, CliCommand> = {
   natcheck,
   'tunnel serve': tunnelServe,
   'tunnel connect': tunnelConnect,
+  rendezvous: rendezvousCommand,
 };

@@ -3,12 +3,14 @@ import type { IceAgentOptions } from '../agent/options.js';
 import { predictedKind } from '../candidate/predicted.js';
 import type { Candidate } from '../candidate/types.js';
 import { bridgeStdio } from './bridge.js';
+import type { CliIo } from './io.js';
 import { progressLine } from './progress.js';
 import { connectSession, type Session } from './session.js';
 import { transfer } from './transfer.js';
 
 /** Options of `ice-tcp connect`. */
 export interface ConnectCommandOptions {
+  io: CliIo;
   agent: IceAgentOptions;
   remote: string;
   rendezvous?: string;
@@ -80,15 +82,16 @@ function peerEndFirst(stream: Duplex): Promise<void> {
  * them, bridges stdin and stdout over the connection like netcat (reports go to stderr).
  */
 export async function runConnect(options: ConnectCommandOptions): Promise<number> {
+  const { stdin, stdout, stderr } = options.io;
   const bridge = options.sendBytes === 0 && options.expectBytes === 0 && !options.echo;
   // in bridge mode stdout carries the peer's bytes, so our reports go to stderr
   const report = (value: Record<string, unknown>, text: string) => {
-    if (!bridge) process.stdout.write(`${JSON.stringify(value)}\n`);
-    else if (options.json) process.stderr.write(`${JSON.stringify(value)}\n`);
-    else process.stderr.write(`ice-tcp: ${text}\n`);
+    if (!bridge) stdout.write(`${JSON.stringify(value)}\n`);
+    else if (options.json) stderr.write(`${JSON.stringify(value)}\n`);
+    else stderr.write(`ice-tcp: ${text}\n`);
   };
   const warn = (message: string) => {
-    if (!options.json) process.stderr.write(`ice-tcp: ${message}\n`);
+    if (!options.json) stderr.write(`ice-tcp: ${message}\n`);
   };
   let session: Session | undefined;
   try {
@@ -97,7 +100,8 @@ export async function runConnect(options: ConnectCommandOptions): Promise<number
       agent: options.agent,
       remote: options.remote,
       rendezvous: options.rendezvous,
-      output: process.stdout,
+      input: stdin,
+      output: stdout,
       warn,
     });
     const { conn } = session;
@@ -110,15 +114,15 @@ export async function runConnect(options: ConnectCommandOptions): Promise<number
     report(connected, `connected: ${describePair(session)}`);
     const stream = conn.stream();
     if (bridge) {
-      const result = await bridgeStdio(stream, process.stdin, process.stdout);
+      const result = await bridgeStdio(stream, stdin, stdout);
       report(
         { event: 'done', ...result },
         `done: ${result.sentBytes} bytes sent, ${result.receivedBytes} received`,
       );
       return 0;
     }
-    if (options.remote === '-' && options.rendezvous === undefined) process.stdin.destroy();
-    const progress = progressLine(!options.json, describePair(session));
+    if (options.remote === '-' && options.rendezvous === undefined) stdin.destroy();
+    const progress = progressLine(!options.json, describePair(session), stderr);
     const result = await transfer(stream, {
       sendBytes: options.sendBytes,
       expectBytes: options.expectBytes,
@@ -148,7 +152,7 @@ export async function runConnect(options: ConnectCommandOptions): Promise<number
     return 1;
   } finally {
     // an open stdin pipe would keep the process alive after the verdict
-    process.stdin.destroy();
+    stdin.destroy();
     session?.close();
     session?.agent.close();
   }

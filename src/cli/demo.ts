@@ -2,10 +2,12 @@ import { IceAgent } from '../agent.js';
 import type { Candidate } from '../candidate/types.js';
 import { attachSignaller } from '../signalling/attach.js';
 import { createInMemorySignallerPair } from '../signalling/in-memory.js';
+import { type CliIo, writeLine } from './io.js';
 import { transfer } from './transfer.js';
 
 /** Options of `ice-tcp demo`. */
 export interface DemoOptions {
+  io: CliIo;
   json: boolean;
   bytes: number;
   addresses?: string[];
@@ -27,7 +29,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const entry = { step: name, atMs: ms(), ...detail };
     steps.push(entry);
     if (!options.json)
-      console.log(`[${String(entry.atMs).padStart(7)} ms] ${name}${text ? `: ${text}` : ''}`);
+      writeLine(
+        options.io.stdout,
+        `[${String(entry.atMs).padStart(7)} ms] ${name}${text ? `: ${text}` : ''}`,
+      );
   };
   // Both agents live on this machine, so loopback is the one address family that always exists here.
   const common = { addresses: options.addresses ?? ['127.0.0.1'] };
@@ -78,7 +83,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       { bytesEachWay: options.bytes, seconds, megabytesPerSecond: Math.round(mbps * 10) / 10 },
       `${options.bytes} bytes each way in ${seconds.toFixed(3)} s (${mbps.toFixed(1)} MB/s both directions)`,
     );
-    if (options.json) console.log(JSON.stringify({ ok: true, steps }));
+    if (options.json) writeLine(options.io.stdout, JSON.stringify({ ok: true, steps }));
     return 0;
   } finally {
     alice.close();

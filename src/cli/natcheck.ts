@@ -1,7 +1,9 @@
 import { probeNat } from '../gather/nat-probe.js';
+import { type CliIo, writeLine } from './io.js';
 
 /** Options of `ice-tcp natcheck`. */
 export interface NatcheckOptions {
+  io: CliIo;
   servers: { host: string; port: number }[];
   bind?: string;
   json: boolean;
@@ -16,25 +18,22 @@ const MEANING = {
 /** Probes the NAT over TCP and prints what it found. */
 export async function runNatcheck(options: NatcheckOptions): Promise<number> {
   const report = await probeNat({ servers: options.servers, localAddress: options.bind });
+  const print = (line: string) => writeLine(options.io.stdout, line);
   if (options.json) {
-    console.log(JSON.stringify(report));
+    print(JSON.stringify(report));
     return 0;
   }
   const a = report.allocation;
-  console.log(
-    `behind NAT:        ${report.behindNat ? `yes, public address ${report.publicAddress}` : 'no'}`,
-  );
-  console.log(`mapping:           ${report.mapping}`);
-  console.log(`port preservation: ${report.portPreservation ? 'yes' : 'no'}`);
-  console.log(
+  print(`behind NAT:        ${report.behindNat ? `yes, public address ${report.publicAddress}` : 'no'}`);
+  print(`mapping:           ${report.mapping}`);
+  print(`port preservation: ${report.portPreservation ? 'yes' : 'no'}`);
+  print(
     `port allocation:   ${a.kind === 'sequential' ? `sequential, delta ${a.delta > 0 ? '+' : ''}${a.delta}` : a.kind}`,
   );
-  console.log(`traversal:         ${MEANING[report.traversal]}`);
-  console.log('observations (local port -> server: mapped):');
+  print(`traversal:         ${MEANING[report.traversal]}`);
+  print('observations (local port -> server: mapped):');
   for (const o of [...report.observations.fixedPort, ...report.observations.freshPorts]) {
-    console.log(
-      `  ${o.localPort} -> ${o.server.host}:${o.server.port}: ${o.mapped.address}:${o.mapped.port}`,
-    );
+    print(`  ${o.localPort} -> ${o.server.host}:${o.server.port}: ${o.mapped.address}:${o.mapped.port}`);
   }
   return 0;
 }

@@ -14,7 +14,7 @@ const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 export function progressLine(
   enabled: boolean,
   pair: string,
-  stream: NodeJS.WriteStream = process.stderr,
+  stream: Pick<NodeJS.WriteStream, 'write'> & { isTTY?: boolean } = process.stderr,
 ): Progress {
   if (!enabled || !stream.isTTY) return { update: () => {}, stop: () => {} };
   const started = performance.now();

@@ -1,6 +1,9 @@
 import { InvalidArgumentError } from '../errors.js';
 import type { Signaller } from '../signalling/messages.js';
 
+/** What `--rendezvous` takes: a ws:// or wss:// URL with a room. */
+export const RENDEZVOUS_URL = /^wss?:\/\/[^/]+\/[^/?#]+/;
+
 /** Environment variable holding the rendezvous server's shared secret (kept out of the command line and `ps`). */
 export const RENDEZVOUS_TOKEN_ENV = 'ICE_TCP_RENDEZVOUS_TOKEN';
 
@@ -13,7 +16,7 @@ export async function signallerForRendezvous(
   command: string,
   url: string,
 ): Promise<Signaller & { close(): void }> {
-  if (!/^wss?:\/\/[^/]+\/[^/?#]+/.test(url)) {
+  if (!RENDEZVOUS_URL.test(url)) {
     throw new InvalidArgumentError(`${command}: --rendezvous needs ws://HOST:PORT/ROOM, got ${url}`);
   }
   const { WebSocketSignaller } = await import('../signalling/websocket.js');

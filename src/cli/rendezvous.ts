@@ -1,9 +1,9 @@
-import { runRendezvous } from '../rendezvous/run.js';
 import { type CliCommand, type FlagValues, intFlag, stringFlag, usageError } from './args.js';
+import { type CliIo, writeLine } from './io.js';
 
 const NAME = 'rendezvous';
 
-/** `ice-tcp rendezvous` (loaded lazily by src/cli.ts, so the other commands never load `ws`). */
+/** `ice-tcp rendezvous`; the server is imported when the command runs, so the other commands never load `ws`. */
 export const rendezvousCommand: CliCommand = {
   spec: {
     name: NAME,
@@ -52,10 +52,10 @@ export const rendezvousCommand: CliCommand = {
     notes:
       'Clients send the token as "Authorization: Bearer SECRET" (WebSocketSignaller; the CLI reads\nICE_TCP_RENDEZVOUS_TOKEN) or as ?token=SECRET in the URL.',
   },
-  run: (values) => run(values),
+  run: (values, _positionals, io) => run(values, io),
 };
 
-async function run(values: FlagValues): Promise<number> {
+async function run(values: FlagValues, io: CliIo): Promise<number> {
   const optional = (flag: string, min: number, max: number) =>
     values[flag] === undefined ? undefined : intFlag(NAME, values, flag, 0, min, max);
   const rate = values['messages-per-second'];
@@ -67,18 +67,22 @@ async function run(values: FlagValues): Promise<number> {
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
     usageError(NAME, `--redis needs redis://HOST:PORT, got ${redisUrl}`);
   }
-  await runRendezvous({
-    host: stringFlag(values, 'host') ?? '127.0.0.1',
-    port: intFlag(NAME, values, 'port', 8443, 0, 65535),
-    token: stringFlag(values, 'token'),
-    redisUrl,
-    maxPeersPerRoom: optional('max-peers-per-room', 2, 1000),
-    maxRooms: optional('max-rooms', 1, 1_000_000),
-    maxMessageBytes: optional('max-message-bytes', 256, 16 * 1024 * 1024),
-    messagesPerSecond,
-    messageBurst: optional('message-burst', 1, 1_000_000),
-    idleRoomMs: optional('idle-room-ms', 1, 2 ** 31 - 1),
-    json: values.json === true,
-  });
+  const { runRendezvous } = await import('../rendezvous/run.js');
+  await runRendezvous(
+    {
+      host: stringFlag(values, 'host') ?? '127.0.0.1',
+      port: intFlag(NAME, values, 'port', 8443, 0, 65535),
+      token: stringFlag(values, 'token'),
+      redisUrl,
+      maxPeersPerRoom: optional('max-peers-per-room', 2, 1000),
+      maxRooms: optional('max-rooms', 1, 1_000_000),
+      maxMessageBytes: optional('max-message-bytes', 256, 16 * 1024 * 1024),
+      messagesPerSecond,
+      messageBurst: optional('message-burst', 1, 1_000_000),
+      idleRoomMs: optional('idle-room-ms', 1, 2 ** 31 - 1),
+      json: values.json === true,
+    },
+    { print: (line) => writeLine(io.stdout, line), stopped: io.stopped() },
+  );
   return 0;
 }

@@ -15,9 +15,11 @@ import { splitAtBlankLine } from './stdin-split.js';
 export interface SessionOptions {
   command: string;
   agent: IceAgentOptions;
-  /** `-` (stdin) or a file path. */
+  /** `-` (`input`) or a file path. */
   remote: string;
   rendezvous?: string;
+  /** stdin: the peer's lines with `--remote -`, then data. */
+  input: Readable;
   /** Where our a= lines go (stdout). */
   output: Writable;
   /** Called with messages worth a warning (stderr). */
@@ -59,7 +61,8 @@ function fileInput(path: string, signal: AbortSignal): Readable {
 
 /**
  * Starts the agent, signals through what the options name and resolves once a pair is nominated. When the
- * peer's lines come from stdin, reading stops after their blank line, so what follows is left in stdin as data.
+ * peer's lines come from `input` (stdin), reading stops after their blank line, so what follows is left in
+ * `input` as data.
  */
 export async function connectSession(options: SessionOptions): Promise<Session> {
   const agent = new IceAgent(options.agent);
@@ -72,7 +75,7 @@ export async function connectSession(options: SessionOptions): Promise<Session> 
   } else {
     const input =
       options.remote === '-'
-        ? splitAtBlankLine(process.stdin).head
+        ? splitAtBlankLine(options.input).head
         : fileInput(options.remote, stopReading.signal);
     signaller = new SdpLineSignaller(input, options.output, (err) =>
       options.warn(`ignored remote line: ${(err as Error).message}`),

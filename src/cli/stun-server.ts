@@ -1,7 +1,9 @@
 import { StunServer, type StunServerOptions } from '../server/index.js';
+import { type CliIo, writeLine } from './io.js';
 
 /** Options of `ice-tcp stun-server`. */
 export interface StunServerCommandOptions {
+  io: CliIo;
   host: string;
   port: number;
   alternatePort?: number;
@@ -11,8 +13,10 @@ export interface StunServerCommandOptions {
   policy?: Omit<StunServerOptions, 'host' | 'port' | 'alternatePort' | 'alternateHost'>;
 }
 
-/** Runs the STUN server until SIGINT/SIGTERM; prints where it listens. */
+/** Runs the STUN server until `io.stopped()` (SIGINT/SIGTERM); prints where it listens. */
 export async function runStunServer(options: StunServerCommandOptions): Promise<number> {
+  const { io } = options;
+  const print = (line: string) => writeLine(io.stdout, line);
   const server = await StunServer.start({
     host: options.host,
     port: options.port,
@@ -20,17 +24,14 @@ export async function runStunServer(options: StunServerCommandOptions): Promise<
     alternateHost: options.alternateHost,
     ...options.policy,
   });
-  server.on('error', (err) => process.stderr.write(`stun-server: ${err.message}\n`));
+  server.on('error', (err) => io.stderr.write(`stun-server: ${err.message}\n`));
   const info = { event: 'listening', primary: server.primary, alternate: server.alternate ?? null };
-  if (options.json) console.log(JSON.stringify(info));
+  if (options.json) print(JSON.stringify(info));
   else {
-    console.log(`STUN server (TCP and UDP) on ${server.primary.host}:${server.primary.port}`);
-    if (server.alternate) console.log(`alternate endpoint ${server.alternate.host}:${server.alternate.port}`);
+    print(`STUN server (TCP and UDP) on ${server.primary.host}:${server.primary.port}`);
+    if (server.alternate) print(`alternate endpoint ${server.alternate.host}:${server.alternate.port}`);
   }
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await io.stopped();
   await server.close();
   return 0;
 }

@@ -3,9 +3,10 @@ import type { Duplex } from 'node:stream';
 import { wrapError } from '../errors.js';
 import { Mux } from '../tunnel/mux.js';
 import type { MuxStream } from '../tunnel/mux-stream.js';
-import { AGENT_FLAGS, agentOptions } from './agent-flags.js';
+import { AGENT_FLAGS, agentOptions, signallingFlags } from './agent-flags.js';
 import { type CliCommand, type FlagValues, hostPortValue, stringFlag, usageError } from './args.js';
 import { describePair, endpoint } from './connect.js';
+import { type CliIo, writeLine } from './io.js';
 import { connectSession, type Session } from './session.js';
 
 const NOTES =
@@ -33,40 +34,45 @@ function splice(socket: net.Socket, stream: MuxStream): void {
   });
 }
 
-function report(value: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
+/** What starts a tunnel side's forwarding once the mux is up, and what stops it. */
+interface Forwarding {
+  attach: (mux: Mux) => void;
+  stop: () => void;
 }
 
 async function runTunnel(
   side: 'serve' | 'connect',
   values: FlagValues,
+  io: CliIo,
   /** Runs before signalling (so a busy --listen fails before any a= line); returns what starts the forwarding. */
-  prepare: () => Promise<{ attach: (mux: Mux) => void; stop: () => void }>,
+  prepare: (report: (value: Record<string, unknown>) => void) => Promise<Forwarding>,
 ): Promise<number> {
   const command = `tunnel ${side}`;
+  const report = (value: Record<string, unknown>) => writeLine(io.stdout, JSON.stringify(value));
   const agent = agentOptions(command, values, side === 'connect' ? 'controlling' : 'controlled');
+  const signalling = signallingFlags(command, values);
   let session: Session | undefined;
   let detach: (() => void) | undefined;
   try {
-    const forwarding = await prepare();
+    const forwarding = await prepare(report);
     detach = forwarding.stop;
     session = await connectSession({
       command,
       agent,
-      remote: stringFlag(values, 'remote') ?? '-',
-      rendezvous: stringFlag(values, 'rendezvous'),
-      output: process.stdout,
-      warn: (m) => process.stderr.write(`ice-tcp: ${m}\n`),
+      ...signalling,
+      input: io.stdin,
+      output: io.stdout,
+      warn: (m) => io.stderr.write(`ice-tcp: ${m}\n`),
     });
     // stdin carried signalling only
-    process.stdin.destroy();
+    io.stdin.destroy();
     const { conn } = session;
     report({
       event: 'connected',
       local: endpoint(conn.localCandidate),
       remote: endpoint(conn.remoteCandidate),
     });
-    if (!values.json) process.stderr.write(`ice-tcp: connected: ${describePair(session)}\n`);
+    if (!values.json) io.stderr.write(`ice-tcp: connected: ${describePair(session)}\n`);
     const stream: Duplex = conn.stream();
     const mux = new Mux(stream, { initiator: side === 'connect' });
     let failure: Error | undefined;
@@ -78,11 +84,7 @@ async function runTunnel(
     });
     const closed = new Promise<void>((resolve) => mux.once('close', resolve));
     forwarding.attach(mux);
-    const stop = new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    await Promise.race([closed, stop]);
+    await Promise.race([closed, io.stopped()]);
     if (failure) throw failure;
     report({ event: 'closed' });
     return 0;
@@ -93,7 +95,7 @@ async function runTunnel(
     return 1;
   } finally {
     detach?.();
-    process.stdin.destroy();
+    io.stdin.destroy();
     session?.close();
     session?.agent.close();
   }
@@ -114,11 +116,11 @@ export const tunnelServe: CliCommand = {
     },
     notes: NOTES,
   },
-  run(values) {
+  run(values, _positionals, io) {
     const forward = stringFlag(values, 'forward');
     if (forward === undefined) usageError('tunnel serve', 'needs --forward HOST:PORT');
     const target = hostPortValue('tunnel serve', 'forward', forward);
-    return runTunnel('serve', values, async () => ({
+    return runTunnel('serve', values, io, async () => ({
       attach: (mux) =>
         mux.on('stream', (stream) => {
           const socket = net.connect({ host: target.host, port: target.port, allowHalfOpen: true });
@@ -145,11 +147,11 @@ export const tunnelConnect: CliCommand = {
     },
     notes: NOTES,
   },
-  run(values) {
+  run(values, _positionals, io) {
     const listen = stringFlag(values, 'listen');
     if (listen === undefined) usageError('tunnel connect', 'needs --listen HOST:PORT');
     const where = hostPortValue('tunnel connect', 'listen', listen);
-    return runTunnel('connect', values, async () => {
+    return runTunnel('connect', values, io, async (report) => {
       let mux: Mux | undefined;
       // connections accepted before the ICE-TCP connection is up wait for it, paused
       const early: net.Socket[] = [];

@@ -45,6 +45,8 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
   private duplex: FramedByteStream | undefined;
   private closedFlag = false;
   private resetByUs = false;
+  /** Why the agent took the connection away (consent lost): every later send fails with it. */
+  private revoked: IceTcpError | undefined;
   /** Packet mode: the peer's FIN came while packets were still queued for a listener. */
   private endPending = false;
 
@@ -93,9 +95,11 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
 
   /**
    * Sends one packet as one frame. Returns false when the socket buffer is full: wait for `'drain'`.
-   * Throws {@link FrameTooLargeError} above 65535 bytes and {@link ClosedError} after close.
+   * Throws {@link FrameTooLargeError} above 65535 bytes, {@link ClosedError} after close and
+   * `ConsentLostError` once the peer no longer consents (RFC 7675).
    */
   send(packet: Buffer | Uint8Array): boolean {
+    if (this.revoked) throw this.revoked;
     if (this.closedFlag) throw new ClosedError('connection is closed');
     if (this.duplex)
       throw new InvalidArgumentError('connection is in stream mode: write to stream() instead');
@@ -133,6 +137,18 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
   /** Immediate close with RST: unsent data is dropped; the stream, if any, is destroyed without an error. */
   reset(): void {
     if (!this.closedFlag) this.resetByUs = true;
+    this.framed.reset();
+  }
+
+  /**
+   * @internal the agent's verdict that the peer no longer consents to our traffic (RFC 7675): nothing more is
+   * sent. The stream (if any) is destroyed with `error`, `'error'` fires with it, then the connection is reset.
+   */
+  revoke(error: IceTcpError): void {
+    if (this.revoked) return;
+    this.revoked = error;
+    this.duplex?.fail(error);
+    this.emit('error', error);
     this.framed.reset();
   }
 

@@ -6,6 +6,7 @@ import type { LocalAddress } from './addresses.js';
 import type { LocalEndpoint } from './endpoint.js';
 import { gatherHostCandidates } from './host.js';
 import { predictSequentialForHosts } from './predicted-hosts.js';
+import { ProbeHold } from './probe-hold.js';
 import { gatherRelay } from './relay.js';
 import { gatherServerReflexive, type StunServerAddress } from './server-reflexive.js';
 
@@ -32,6 +33,11 @@ export interface GatherOptions {
   resynBudget?: ResynBudget;
   /** Limits on each passive and S-O port's not yet authenticated inbound connections. */
   pending?: PendingLimits;
+  /**
+   * Called with true when sequential prediction starts measuring the NAT (checks must not open flows through
+   * it until then), and with false when done, at most PREDICTION_HOLD_LIMIT_MS later.
+   */
+  onProbeHold?: (held: boolean) => void;
 }
 
 /** Something gathering left open that lives as long as the agent (a STUN or TURN server connection). */
@@ -89,25 +95,33 @@ async function gatherDirect(
   if (options.stunServers.length === 0) return;
   const measured = new Set<number>();
   const unpreserved = new Set<string>();
-  const srflx = await gatherServerReflexive(
-    {
-      servers: options.stunServers,
-      hostEndpoints,
-      timeoutMs: options.timeoutMs,
-      signal: options.signal,
-      nextId: options.nextId,
-    },
-    (e) => {
-      measured.add(e.candidate.port);
-      // a NAT that did not keep the S-O port may allocate in sequence: worth probing (prediction skips others)
-      if (e.kind === 'so' && e.candidate.port !== e.candidate.basePort)
-        unpreserved.add(e.candidate.baseAddress);
-      onEndpoint(e);
-    },
-  );
-  errors.push(...srflx.errors);
-  resources.push(...srflx.connections);
-  // after the srflx queries: no flow of ours may fall between measuring the NAT's step and the checks
-  const bases = hostEndpoints.filter((e) => unpreserved.has(e.candidate.baseAddress));
-  errors.push(...(await predictSequentialForHosts(options, bases, measured, onEndpoint)));
+  const hold = new ProbeHold(options.onProbeHold);
+  try {
+    const srflx = await gatherServerReflexive(
+      {
+        servers: options.stunServers,
+        hostEndpoints,
+        timeoutMs: options.timeoutMs,
+        signal: options.signal,
+        nextId: options.nextId,
+      },
+      (e) => {
+        measured.add(e.candidate.port);
+        // a NAT that did not keep the S-O port may allocate in sequence: worth probing (prediction skips
+        // others), and from now on a check flow of ours through it would skew the measurement
+        if (e.kind === 'so' && e.candidate.port !== e.candidate.basePort) {
+          unpreserved.add(e.candidate.baseAddress);
+          hold.begin();
+        }
+        onEndpoint(e);
+      },
+    );
+    errors.push(...srflx.errors);
+    resources.push(...srflx.connections);
+    // after the srflx queries: no flow of ours may fall between measuring the NAT's step and the checks
+    const bases = hostEndpoints.filter((e) => unpreserved.has(e.candidate.baseAddress));
+    errors.push(...(await predictSequentialForHosts(options, bases, measured, onEndpoint)));
+  } finally {
+    hold.end();
+  }
 }

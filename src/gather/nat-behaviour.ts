@@ -31,21 +31,48 @@ export interface NatReport {
 
 /** Largest port step still called sequential (a busy NAT interleaves other hosts' connections). */
 const MAX_SEQUENTIAL_DELTA = 16;
+/** Largest number of stray allocations between two of our probes that still counts as evidence of a step. */
+const MAX_STRAYS_PER_GAP = 3;
+
+/**
+ * The NAT's port step from the external ports of consecutive probes (in the order they were sent), or
+ * undefined when the ports show none. The step is the most frequent delta (ties: the smaller one); it holds
+ * when a strict majority of deltas equal it, or when it occurs at least twice and every other delta is a
+ * small multiple of it with the same sign, which is what flows of other hosts, or a probe that got no answer,
+ * falling between two probes look like. Steps may be negative (NATs counting down); 0 is no step.
+ */
+export function estimateStep(ports: readonly number[]): number | undefined {
+  const deltas = ports.slice(1).map((p, i) => p - (ports[i] as number));
+  const counts = new Map<number, number>();
+  for (const d of deltas) {
+    if (d !== 0 && Math.abs(d) <= MAX_SEQUENTIAL_DELTA) counts.set(d, (counts.get(d) ?? 0) + 1);
+  }
+  let step: number | undefined;
+  let best = 0;
+  for (const [d, n] of counts) {
+    if (n > best || (n === best && step !== undefined && Math.abs(d) < Math.abs(step))) {
+      step = d;
+      best = n;
+    }
+  }
+  if (step === undefined || best < 2) return undefined;
+  if (best * 2 > deltas.length) return step;
+  const s = step;
+  const strayGaps = deltas.every((d) => d % s === 0 && d / s >= 1 && d / s <= 1 + MAX_STRAYS_PER_GAP);
+  return strayGaps ? step : undefined;
+}
 
 /**
  * Classifies port allocation from mappings of consecutive connections from fresh local ports: all equal to
- * their local ports → preserving; a constant small step → sequential with that delta; otherwise random.
+ * their local ports → preserving; a step that the deltas agree on ({@link estimateStep}) → sequential with
+ * that delta; otherwise random.
  */
 export function classifyAllocation(fresh: readonly NatObservation[]): PortAllocation {
   if (fresh.length === 0) return { kind: 'random' };
   if (fresh.every((o) => o.mapped.port === o.localPort)) return { kind: 'preserving' };
   if (fresh.length < 3) return { kind: 'random' };
-  const deltas = fresh.slice(1).map((o, i) => o.mapped.port - (fresh[i] as NatObservation).mapped.port);
-  const first = deltas[0] as number;
-  if (first !== 0 && Math.abs(first) <= MAX_SEQUENTIAL_DELTA && deltas.every((d) => d === first)) {
-    return { kind: 'sequential', delta: first };
-  }
-  return { kind: 'random' };
+  const delta = estimateStep(fresh.map((o) => o.mapped.port));
+  return delta === undefined ? { kind: 'random' } : { kind: 'sequential', delta };
 }
 
 /** Builds the report from the raw observations (pure: unit-tested without a network). */
@@ -87,7 +114,7 @@ export function classifyNat(
 /** Predicts the next `count` external ports after the last fresh-port observation. */
 export function predictPorts(
   allocation: PortAllocation,
-  last: TransportAddress | undefined,
+  last: Pick<TransportAddress, 'port'> | undefined,
   count: number,
 ): number[] {
   if (allocation.kind !== 'sequential' || !last) return [];

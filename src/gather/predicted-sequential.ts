@@ -1,17 +1,23 @@
 import createDebug from 'debug';
 import { makeLocalCandidate } from '../candidate/factory.js';
-import type { TransportAddress } from '../stun/index.js';
 import { type PendingLimits, type ResynBudget, SimultaneousOpenPort } from '../transport/index.js';
 import type { LocalEndpoint } from './endpoint.js';
-import { classifyAllocation, type NatObservation, predictPorts } from './nat-behaviour.js';
+import {
+  classifyAllocation,
+  type NatObservation,
+  type PortAllocation,
+  predictPorts,
+} from './nat-behaviour.js';
 import { queryMapping } from './server-reflexive.js';
 
 const log = createDebug('ice-tcp:gather:predicted');
 
 /** Predicted ports advertised per address: the agent's own first check flows may take a few of them first. */
 export const SEQUENTIAL_WINDOW = 8;
-/** Connections from fresh ports used to measure the step (classifyAllocation needs at least 3). */
-export const SEQUENTIAL_PROBES = 3;
+/** Connections from fresh ports sent as one burst to measure the step (classifyAllocation needs at least 3). */
+export const SEQUENTIAL_PROBES = 5;
+/** Bursts at most: a second one when the first showed no step (a stray flow too many, a lost probe). */
+export const SEQUENTIAL_PROBE_ROUNDS = 2;
 
 /** What sequential prediction needs. */
 export interface SequentialPredictionOptions {
@@ -49,22 +55,7 @@ export async function gatherSequentialPredicted(
   options: SequentialPredictionOptions,
   onEndpoint: (endpoint: LocalEndpoint) => void,
 ): Promise<void> {
-  const observations: NatObservation[] = [];
-  let last: TransportAddress | undefined;
-  for (let i = 0; i < (options.probes ?? SEQUENTIAL_PROBES); i++) {
-    const r = await queryMapping({
-      server: options.server,
-      localAddress: options.baseAddress,
-      timeoutMs: options.timeoutMs,
-      signal: options.signal,
-    });
-    observations.push({ localPort: r.connection.local.port, server: options.server, mapped: r.mapped });
-    last = r.mapped;
-    // RST: a graceful close would cost the NAT nothing, but leaves TIME_WAIT on our side for every probe
-    r.connection.reset();
-  }
-  const allocation = classifyAllocation(observations);
-  log('allocation via %s:%d: %o', options.server.host, options.server.port, allocation);
+  const { allocation, last } = await measureAllocation(options);
   if (allocation.kind !== 'sequential' || !last) return;
   const ports = predictPorts(allocation, last, options.window ?? SEQUENTIAL_WINDOW).filter(
     (p) => !options.measuredPorts.has(p),
@@ -98,4 +89,57 @@ export async function gatherSequentialPredicted(
     });
     onEndpoint({ kind: 'so', candidate, port });
   });
+}
+
+/**
+ * Measures the step: bursts of connections from fresh ports, all opened in the same tick so that their SYNs
+ * cross the NAT back to back and no other flow is likely to fall between them (the agent holds its checks
+ * meanwhile), then classified in the order they were opened. A burst that shows no step is tried once more.
+ */
+async function measureAllocation(
+  options: SequentialPredictionOptions,
+): Promise<{ allocation: PortAllocation; last: NatObservation['mapped'] | undefined }> {
+  let allocation: PortAllocation = { kind: 'random' };
+  let last: NatObservation['mapped'] | undefined;
+  for (let round = 1; round <= SEQUENTIAL_PROBE_ROUNDS; round++) {
+    const observations = await probeBurst(options, options.probes ?? SEQUENTIAL_PROBES);
+    allocation = classifyAllocation(observations);
+    last = observations.at(-1)?.mapped;
+    log(
+      'allocation via %s:%d: %o (burst %d, ports %s)',
+      options.server.host,
+      options.server.port,
+      allocation,
+      round,
+      observations.map((o) => o.mapped.port).join(' '),
+    );
+    if (allocation.kind !== 'random') break;
+  }
+  return { allocation, last };
+}
+
+/** One burst of `count` STUN queries from fresh ports; the answered ones in the order they were opened. */
+async function probeBurst(options: SequentialPredictionOptions, count: number): Promise<NatObservation[]> {
+  const settled = await Promise.allSettled(
+    Array.from({ length: count }, () =>
+      queryMapping({
+        server: options.server,
+        localAddress: options.baseAddress,
+        timeoutMs: options.timeoutMs,
+        signal: options.signal,
+      }),
+    ),
+  );
+  const observations: NatObservation[] = [];
+  for (const r of settled) {
+    if (r.status !== 'fulfilled') continue;
+    const { connection, mapped } = r.value;
+    observations.push({ localPort: connection.local.port, server: options.server, mapped });
+    // RST: a graceful close would cost the NAT nothing, but leaves TIME_WAIT on our side for every probe
+    connection.reset();
+  }
+  const failure = settled.find((r) => r.status === 'rejected');
+  // a lost probe is a gap the step estimate tolerates; none answered is a failure worth reporting
+  if (observations.length === 0 && failure) throw failure.reason;
+  return observations;
 }

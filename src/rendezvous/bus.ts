@@ -7,22 +7,27 @@ export type RoomEvent =
 /**
  * Room membership and fan-out shared by every rendezvous process that uses the same bus. In one process it is
  * {@link LocalRoomBus}; across processes the Redis bus, so that two peers attached to different processes meet.
+ *
+ * A room's events form one order, the same for every subscriber. A member's own `joined` event marks where it
+ * entered that order and its `left` event where it went out: `join` and `leave` change the membership and
+ * publish the event in one step, so the `others` count a joiner gets is exactly the members whose `joined`
+ * came before its own and whose `left` did not.
  */
 export interface RoomBus {
   /**
-   * Adds the member unless the room already holds `maxPeers` (counted over every process). Returns how many
-   * other members it has, or false when it is full.
+   * Adds the member and publishes its `joined` event, unless the room already holds `maxPeers` (counted over
+   * every process). Returns how many other members it has, or false when it is full (nothing published).
    */
   join(room: string, member: string, maxPeers: number): Promise<number | false>;
-  /** Removes the member (idempotent). */
+  /** Removes the member and publishes its `left` event; nothing when it is not a member (idempotent). */
   leave(room: string, member: string): Promise<void>;
   /** Delivers the event to every subscriber of the room, in every process, the sender's included. */
   publish(room: string, event: RoomEvent): Promise<void>;
-  /** Starts delivering the room's events to `listener` (one listener per room and process). */
+  /** Starts delivering the room's events to `listener` (one listener per room and process), in the room's order. */
   subscribe(room: string, listener: (event: RoomEvent) => void): Promise<void>;
   /** Stops delivering the room's events. */
   unsubscribe(room: string): Promise<void>;
-  /** Releases connections and timers. */
+  /** Releases connections and timers; this process's members leave their rooms. */
   close(): Promise<void>;
 }
 
@@ -34,15 +39,18 @@ export class LocalRoomBus implements RoomBus {
   async join(room: string, member: string, maxPeers: number): Promise<number | false> {
     const set = this.members.get(room) ?? new Set<string>();
     if (set.size >= maxPeers) return false;
+    const others = set.size;
     set.add(member);
     this.members.set(room, set);
-    return set.size - 1;
+    await this.publish(room, { kind: 'joined', from: member });
+    return others;
   }
 
   async leave(room: string, member: string): Promise<void> {
     const set = this.members.get(room);
-    set?.delete(member);
-    if (set?.size === 0) this.members.delete(room);
+    if (!set?.delete(member)) return;
+    if (set.size === 0) this.members.delete(room);
+    await this.publish(room, { kind: 'left', from: member });
   }
 
   async publish(room: string, event: RoomEvent): Promise<void> {

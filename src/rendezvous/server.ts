@@ -21,30 +21,35 @@ import { RedisRoomBus } from './redis-bus.js';
 
 interface Member {
   id: string;
-  ws: WebSocket;
+  /** Set at accept, once the WebSocket handshake is done; until then events for the member wait in `backlog`. */
+  ws: WebSocket | undefined;
+  /** Its join reached the bus: leaving must take it out there too. */
+  joined: boolean;
+  /**
+   * Its own `joined` event came through the room's subscription. Events before it were published before the
+   * member was counted (its welcome's `peers` covers those peers), events after it are all for it: so each
+   * pair of members learns of each other once, by a welcome count or by a peer-joined notice, never both.
+   */
+  entered: boolean;
+  /** Events for it that arrived before its accept (from another process, its join can land first). */
+  backlog: string[];
   bucket: TokenBucket;
   alive: boolean;
 }
 
 interface Room {
+  /** Members, from admission on: a member not yet accepted is here too, so that nothing for it is lost. */
   members: Map<string, Member>;
   lastActivity: number;
-  /** Upgrades between admission and accept: the room must not be released under them. */
-  pending: number;
   subscribed: Promise<void>;
-  /**
-   * Admissions to this room run one after the other, each until its member is in `members`: a peer joining
-   * between another's join and its accept would get "1 peer present", send, and its messages (and its join
-   * notice) would reach nobody.
-   */
-  admission: Promise<void>;
 }
 
 /**
  * A WebSocket signalling server: peers that open `ws://host:port/<room>` are in one room, and each text message
  * one of them sends reaches the others. It stores nothing: a member that joins late gets a `peer-joined` notice
- * sent to the others, and `WebSocketSignaller` answers it by sending its messages again. With `redisUrl`,
- * several processes share rooms through Redis pub/sub.
+ * sent to the others, and `WebSocketSignaller` answers it by sending the messages it queued meanwhile. With
+ * `redisUrl`, several processes share rooms through Redis pub/sub; a member gets every event of its room from
+ * its join on, in order and once, whichever process it is attached to.
  */
 export class RendezvousServer {
   private readonly rooms = new Map<string, Room>();
@@ -112,7 +117,7 @@ export class RendezvousServer {
     for (const t of this.timers) clearInterval(t);
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     for (const room of this.rooms.values()) {
-      for (const m of room.members.values()) m.ws.close(CLOSE_CODE['server-closing'], 'server closing');
+      for (const m of room.members.values()) m.ws?.close(CLOSE_CODE['server-closing'], 'server closing');
     }
     this.http.closeAllConnections();
     await this.bus.close();
@@ -125,37 +130,36 @@ export class RendezvousServer {
     const room = url.pathname.slice(1);
     const refusal = this.admissionRefusal(req, url, room);
     if (refusal) return refuse(socket, refusal);
-    const id = randomUUID();
     const entry = this.openRoom(room);
-    entry.pending += 1;
-    const previous = entry.admission;
-    let admitted = () => {};
-    entry.admission = new Promise<void>((resolve) => {
-      admitted = resolve;
-    });
-    socket.once('close', () => admitted());
-    await previous;
+    const member: Member = {
+      id: randomUUID(),
+      ws: undefined,
+      joined: false,
+      entered: false,
+      backlog: [],
+      bucket: new TokenBucket(this.options.messagesPerSecond, this.options.messageBurst, Date.now()),
+      alive: true,
+    };
+    entry.members.set(member.id, member);
+    // once accepted, the WebSocket's 'close' takes over
+    socket.once('close', () => member.ws === undefined && void this.leave(room, entry, member));
     let others: number | false | undefined;
     try {
-      // subscribed before joining: whatever another member publishes after our join reaches us
+      // subscribed before joining: our own `joined` event, and every event after it, reach this process
       await entry.subscribed;
-      others = await this.bus.join(room, id, this.options.maxPeersPerRoom);
+      others = await this.bus.join(room, member.id, this.options.maxPeersPerRoom);
+      member.joined = typeof others === 'number';
     } catch {
       others = undefined;
-    } finally {
-      entry.pending -= 1;
     }
-    if (others === false || others === undefined || socket.destroyed || this.closing) {
-      admitted();
-      if (typeof others === 'number') await this.bus.leave(room, id).catch(() => {});
-      this.releaseRoom(room, entry);
+    const gone = !entry.members.has(member.id) || socket.destroyed;
+    if (others === false || others === undefined || gone || this.closing) {
+      // others may see this member join and leave at once: each of them hears of both
+      await this.leave(room, entry, member);
       return refuse(socket, others === false ? 'room-full' : 'server-unavailable');
     }
-    const joinedOthers = others;
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      this.accept(room, entry, id, ws, joinedOthers);
-      admitted();
-    });
+    const welcome = others;
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(room, entry, member, ws, welcome));
   }
 
   private openRoom(name: string): Room {
@@ -164,9 +168,7 @@ export class RendezvousServer {
     const room: Room = {
       members: new Map(),
       lastActivity: Date.now(),
-      pending: 0,
       subscribed: Promise.resolve(),
-      admission: Promise.resolve(),
     };
     room.subscribed = this.bus.subscribe(name, (event) => this.deliver(name, event));
     room.subscribed.catch(() => {});
@@ -175,7 +177,7 @@ export class RendezvousServer {
   }
 
   private releaseRoom(name: string, room: Room): void {
-    if (room.members.size > 0 || room.pending > 0 || this.rooms.get(name) !== room) return;
+    if (room.members.size > 0 || this.rooms.get(name) !== room) return;
     this.rooms.delete(name);
     void this.bus.unsubscribe(name).catch(() => {});
   }
@@ -190,31 +192,32 @@ export class RendezvousServer {
     return undefined;
   }
 
-  private accept(roomName: string, room: Room, id: string, ws: WebSocket, others: number): void {
-    const member: Member = {
-      id,
-      ws,
-      bucket: new TokenBucket(this.options.messagesPerSecond, this.options.messageBurst, Date.now()),
-      alive: true,
-    };
-    room.members.set(id, member);
+  private accept(roomName: string, room: Room, member: Member, ws: WebSocket, others: number): void {
+    member.ws = ws;
     ws.on('pong', () => {
       member.alive = true;
     });
     ws.on('error', () => ws.terminate());
-    ws.on('message', (data, isBinary) => this.receive(roomName, room, member, data, isBinary));
+    ws.on('message', (data, isBinary) => this.receive(roomName, room, member, ws, data, isBinary));
     ws.on('close', () => void this.leave(roomName, room, member));
     ws.send(JSON.stringify({ rendezvous: 'welcome', peers: others } satisfies RendezvousNotice));
-    void this.bus.publish(roomName, { kind: 'joined', from: id }).catch(() => {});
+    for (const text of member.backlog.splice(0)) ws.send(text);
   }
 
-  private receive(roomName: string, room: Room, member: Member, data: RawData, isBinary: boolean): void {
+  private receive(
+    roomName: string,
+    room: Room,
+    member: Member,
+    ws: WebSocket,
+    data: RawData,
+    isBinary: boolean,
+  ): void {
     if (!member.bucket.take(Date.now())) {
-      member.ws.close(CLOSE_CODE['rate-limited'], 'rate limited');
+      ws.close(CLOSE_CODE['rate-limited'], 'rate limited');
       return;
     }
     if (isBinary) {
-      member.ws.close(1003, 'text messages only');
+      ws.close(1003, 'text messages only');
       return;
     }
     room.lastActivity = Date.now();
@@ -224,11 +227,14 @@ export class RendezvousServer {
     void this.bus.publish(roomName, { kind: 'message', from: member.id, data: text }).catch(() => {});
   }
 
+  /**
+   * Takes the member out of the room here and, once its join reached the bus, out of the bus (which announces
+   * it). Idempotent: the bus announces a member's leaving once.
+   */
   private async leave(roomName: string, room: Room, member: Member): Promise<void> {
-    if (!room.members.delete(member.id)) return;
+    room.members.delete(member.id);
     this.releaseRoom(roomName, room);
-    await this.bus.leave(roomName, member.id).catch(() => {});
-    await this.bus.publish(roomName, { kind: 'left', from: member.id }).catch(() => {});
+    if (member.joined) await this.bus.leave(roomName, member.id).catch(() => {});
   }
 
   private deliver(roomName: string, event: RoomEvent): void {
@@ -242,7 +248,16 @@ export class RendezvousServer {
             rendezvous: event.kind === 'joined' ? 'peer-joined' : 'peer-left',
           } satisfies RendezvousNotice);
     for (const m of room.members.values()) {
-      if (m.id !== event.from && m.ws.readyState === m.ws.OPEN) m.ws.send(text);
+      if (m.id === event.from) {
+        m.entered ||= event.kind === 'joined';
+      } else if (!m.entered) {
+        // published before this member's join: its welcome count already covers the peers concerned
+      } else if (m.ws === undefined) {
+        // bounded: the window is one bus round trip, and every sender is rate-limited
+        m.backlog.push(text);
+      } else if (m.ws.readyState === m.ws.OPEN) {
+        m.ws.send(text);
+      }
     }
   }
 
@@ -250,13 +265,14 @@ export class RendezvousServer {
     const cutoff = Date.now() - this.options.idleRoomMs;
     for (const room of this.rooms.values()) {
       if (room.lastActivity > cutoff) continue;
-      for (const m of room.members.values()) m.ws.close(CLOSE_CODE['room-idle'], 'room idle');
+      for (const m of room.members.values()) m.ws?.close(CLOSE_CODE['room-idle'], 'room idle');
     }
   }
 
   private ping(): void {
     for (const room of this.rooms.values()) {
       for (const m of room.members.values()) {
+        if (m.ws === undefined) continue;
         if (!m.alive) {
           m.ws.terminate();
           continue;

@@ -1,8 +1,13 @@
+import { iceOptionTags } from '../candidate/description.js';
 import { SignallingError } from '../errors.js';
 
-/** One signalling message: ICE credentials, one trickled candidate, or the end of candidates. */
+/**
+ * One signalling message: ICE credentials, one trickled candidate, or the end of candidates. `options` lists
+ * ICE option tokens the sender supports (the `a=ice-options` line of the SDP form, e.g. `icetcp+resume`);
+ * a peer that sends none supports none of ours.
+ */
 export type SignalMessage =
-  | { type: 'parameters'; ufrag: string; pwd: string }
+  | { type: 'parameters'; ufrag: string; pwd: string; options?: string[] }
   /** `candidate` is an SDP candidate attribute value (`candidate:...`, with or without `a=`). */
   | { type: 'candidate'; candidate: string }
   | { type: 'end-of-candidates' };
@@ -44,7 +49,7 @@ export function validateSignalMessage(value: unknown): SignalMessage {
       if (typeof m.ufrag !== 'string' || typeof m.pwd !== 'string') {
         throw new SignallingError('parameters message needs string ufrag and pwd');
       }
-      return { type: 'parameters', ufrag: m.ufrag, pwd: m.pwd };
+      return { type: 'parameters', ufrag: m.ufrag, pwd: m.pwd, ...validOptions(m.options) };
     case 'candidate':
       if (typeof m.candidate !== 'string')
         throw new SignallingError('candidate message needs a string candidate');
@@ -54,4 +59,13 @@ export function validateSignalMessage(value: unknown): SignalMessage {
     default:
       throw new SignallingError(`unknown signalling message type ${JSON.stringify(m.type)}`);
   }
+}
+
+/** `options` of a parameters message: absent is none; an array of strings, odd tokens dropped; else an error. */
+function validOptions(options: unknown): { options?: string[] } {
+  if (options === undefined) return {};
+  if (!Array.isArray(options) || !options.every((o) => typeof o === 'string')) {
+    throw new SignallingError('parameters message options must be an array of strings');
+  }
+  return { options: iceOptionTags(options) };
 }

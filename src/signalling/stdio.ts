@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { parseDescriptionLine } from '../candidate/description.js';
+import { formatIceOptions, parseDescriptionLine } from '../candidate/description.js';
 import { SignallingError } from '../errors.js';
 import type { Signaller, SignalMessage } from './messages.js';
 
@@ -25,6 +25,10 @@ export class SdpLineSignaller implements Signaller {
   private readonly backlog: SignalMessage[] = [];
   private ufrag: string | undefined;
   private pwd: string | undefined;
+  /** The peer's `a=ice-options` tokens other than `trickle`, sent along with its parameters. */
+  private options: string[] | undefined;
+  /** The options the last parameters message carried: a later options line re-sends them only if they changed. */
+  private sentOptions: string | undefined;
   private done = false;
 
   constructor(
@@ -81,9 +85,12 @@ export class SdpLineSignaller implements Signaller {
 
   send(message: SignalMessage): void {
     switch (message.type) {
-      case 'parameters':
-        this.output.write(`a=ice-ufrag:${message.ufrag}\na=ice-pwd:${message.pwd}\n`);
+      case 'parameters': {
+        // options first: a reader has them when the credentials complete the parameters
+        const options = message.options?.length ? `${formatIceOptions(message.options)}\n` : '';
+        this.output.write(`${options}a=ice-ufrag:${message.ufrag}\na=ice-pwd:${message.pwd}\n`);
         break;
+      }
       case 'candidate':
         this.output.write(`a=${message.candidate.replace(/^a=/, '')}\n`);
         break;
@@ -117,6 +124,14 @@ export class SdpLineSignaller implements Signaller {
         this.pwd = parsed.value;
         this.maybeParameters();
         break;
+      case 'options': {
+        // every ice-tcp agent trickles: the options worth carrying are the others
+        this.options = parsed.tokens.filter((t) => t !== 'trickle');
+        // after the credentials (as localDescription() orders them): tell the new options once
+        const changed = this.sentOptions !== undefined && this.sentOptions !== this.options.join(' ');
+        if (changed) this.maybeParameters();
+        break;
+      }
       case 'candidate':
         this.emit({ type: 'candidate', candidate: line.trim().replace(/^a=/, '') });
         break;
@@ -134,7 +149,10 @@ export class SdpLineSignaller implements Signaller {
 
   private maybeParameters(): void {
     if (this.ufrag !== undefined && this.pwd !== undefined) {
-      this.emit({ type: 'parameters', ufrag: this.ufrag, pwd: this.pwd });
+      const options = this.options ?? [];
+      this.sentOptions = options.join(' ');
+      const extra = options.length > 0 ? { options } : {};
+      this.emit({ type: 'parameters', ufrag: this.ufrag, pwd: this.pwd, ...extra });
     }
   }
 

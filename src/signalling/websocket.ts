@@ -44,7 +44,8 @@ export class WebSocketSignaller extends EventEmitter<WebSocketSignallerEvents> i
   private readonly handlers = new Set<(message: SignalMessage) => void>();
   private readonly inbox: SignalMessage[] = [];
   private readonly outbox: string[] = [];
-  private peerPresent = false;
+  // the server announces each other member once (welcome count or peer-joined) and each leaving once
+  private peers = 0;
   private failure: RendezvousError | undefined;
 
   private constructor(
@@ -110,7 +111,7 @@ export class WebSocketSignaller extends EventEmitter<WebSocketSignallerEvents> i
   async send(message: SignalMessage): Promise<void> {
     if (this.failure) throw this.failure;
     const text = JSON.stringify(message);
-    if (!this.peerPresent) {
+    if (this.peers === 0) {
       if (this.outbox.length >= this.maxQueued)
         throw new SignallingError('too many messages queued for the peer');
       this.outbox.push(text);
@@ -147,7 +148,7 @@ export class WebSocketSignaller extends EventEmitter<WebSocketSignallerEvents> i
       return;
     }
     // a message from the peer proves it is in the room, even if its join notice was missed
-    this.peerArrived();
+    if (this.peers === 0) this.peerArrived();
     if (this.handlers.size > 0) {
       for (const h of this.handlers) h(message);
     } else if (this.inbox.length < this.maxQueued) {
@@ -168,18 +169,18 @@ export class WebSocketSignaller extends EventEmitter<WebSocketSignallerEvents> i
 
   private notice(notice: RendezvousNotice): void {
     if (notice.rendezvous === 'welcome') {
-      if (notice.peers > 0) this.peerArrived();
+      if (notice.peers > 0) this.peerArrived(notice.peers);
     } else if (notice.rendezvous === 'peer-joined') {
       this.peerArrived();
       this.emit('peer-joined');
     } else {
-      this.peerPresent = false;
+      this.peers = Math.max(0, this.peers - 1);
       this.emit('peer-left');
     }
   }
 
-  private peerArrived(): void {
-    this.peerPresent = true;
+  private peerArrived(count = 1): void {
+    this.peers += count;
     for (const text of this.outbox.splice(0)) this.ws.send(text);
   }
 

@@ -58,6 +58,8 @@ export const StunAttr = {
   IceControlling: 0x802a,
   ResponseOrigin: 0x802b,
   OtherAddress: 0x802c,
+  /** ice-tcp's own stream-resume offset (README, "Seamless path switch"); unassigned by IANA, comprehension-optional. */
+  IceTcpResume: 0xc1ce,
 } as const;
 /** An attribute type this codec understands; others are carried as raw values. */
 export type StunAttr = (typeof StunAttr)[keyof typeof StunAttr];

@@ -98,6 +98,11 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     return this.#closing || this.#gone;
   }
 
+  /** Whether sendFrame() would write now: not closed, and the socket not ended or destroyed (by a reset). */
+  get writable(): boolean {
+    return !this.closed && this.socket.writable;
+  }
+
   /** True once the peer ended its direction (its FIN arrived and every frame before it was delivered). */
   get peerEnded(): boolean {
     return this.#endEmitted;
@@ -190,6 +195,14 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
       },
       streams: passThrough,
     };
+  }
+
+  /**
+   * TCP keepalive after `idleMs` of silence (the selected pair's): a peer that vanished without a FIN or RST
+   * (host down, NAT state dropped) is noticed by the kernel even while neither side sends.
+   */
+  setKeepAlive(idleMs: number): void {
+    if (!this.#gone) this.socket.setKeepAlive(true, idleMs);
   }
 
   /** Stops 'frame' events and reading from the socket, so TCP flow control pushes back on the peer. */

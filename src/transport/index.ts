@@ -11,6 +11,7 @@ export {
   DEFAULT_PENDING_DEADLINE_MS,
   OutstandingConnections,
   type PendingLimits,
+  REJECTED_GRACE_MS,
 } from './outstanding-connections.js';
 export {
   PassiveListener,

@@ -18,14 +18,26 @@ export interface PendingLimits {
 }
 
 /**
+ * How long a connection that failed authentication lives after its error answer was written (ms): the answer
+ * reaches a peer on any sane round trip, and the connection holds no slot for longer than that.
+ */
+export const REJECTED_GRACE_MS = 200;
+
+/**
  * The inbound connections of one port that nobody vouched for yet: each is reset unless released within the
  * deadline, and a newcomer at the cap evicts the oldest rather than being refused. Refusing the newest would
  * let an attacker who holds the cap with idle connections keep the real peer out for good; evicting the
  * oldest means the attacker must outpace a peer that authenticates within one round trip of connecting.
+ * Eviction goes by tier, oldest first within one: connections that already failed authentication
+ * ({@link reject}: answered, only waiting for their reset), then strangers, then connections from an address
+ * the peer signalled ({@link expect}), so that a flood never pushes out a connection that may still
+ * authenticate while one that cannot is still held.
  */
 export class OutstandingConnections {
-  // insertion order is age order: the first entry is the oldest
-  private readonly pending = new Map<FramedConnection, NodeJS.Timeout>();
+  // each tier's insertion order is age order: its first entry is its oldest
+  private readonly rejected = new Map<FramedConnection, NodeJS.Timeout>();
+  private readonly strangers = new Map<FramedConnection, NodeJS.Timeout>();
+  private readonly expected = new Map<FramedConnection, NodeJS.Timeout>();
   private readonly limit: number;
   private readonly deadlineMs: number;
 
@@ -42,45 +54,77 @@ export class OutstandingConnections {
     return this.limit > 0;
   }
 
-  /** How many connections are handed out and not yet released. */
+  /** How many connections are handed out and not yet released (rejected ones awaiting their reset included). */
   get size(): number {
-    return this.pending.size;
+    return this.rejected.size + this.strangers.size + this.expected.size;
   }
 
-  /** Counts `connection` until release() or its 'close', first evicting the oldest one at the cap. */
+  /** Counts `connection` as a stranger until release() or its 'close', first evicting one at the cap. */
   admit(connection: FramedConnection): void {
-    while (this.pending.size >= this.limit) {
-      const oldest = this.pending.keys().next().value;
-      if (oldest === undefined) break;
-      log('cap of %d reached: evicting %s:%d', this.limit, oldest.remoteAddress, oldest.remotePort);
+    while (this.size >= this.limit) {
+      const oldest =
+        first(this.rejected) ?? first(this.strangers) ?? (first(this.expected) as FramedConnection);
+      if (log.enabled)
+        log('cap of %d reached: evicting %s:%d', this.limit, oldest.remoteAddress, oldest.remotePort);
       this.drop(oldest);
     }
     const timer = setTimeout(() => {
-      log(
-        '%s:%d not released within %d ms, reset',
-        connection.remoteAddress,
-        connection.remotePort,
-        this.deadlineMs,
-      );
+      if (log.enabled)
+        log(
+          '%s:%d not released within %d ms, reset',
+          connection.remoteAddress,
+          connection.remotePort,
+          this.deadlineMs,
+        );
       this.drop(connection);
     }, this.deadlineMs);
     timer.unref();
-    this.pending.set(connection, timer);
+    this.strangers.set(connection, timer);
     connection.once('close', () => this.release(connection));
   }
 
-  /** Stops counting `connection` (the agent authenticated it and owns it now). */
-  release(connection: FramedConnection): void {
-    const timer = this.pending.get(connection);
+  /** `connection` comes from an address the peer signalled: it is evicted only after every stranger. */
+  expect(connection: FramedConnection): void {
+    const timer = this.strangers.get(connection);
     if (timer === undefined) return;
-    clearTimeout(timer);
-    this.pending.delete(connection);
+    this.strangers.delete(connection);
+    this.expected.set(connection, timer);
+  }
+
+  /**
+   * `connection` failed authentication and was answered: it is reset after {@link REJECTED_GRACE_MS}, and is
+   * the first to go when a newcomer needs its slot. False when this port does not count it.
+   */
+  reject(connection: FramedConnection): boolean {
+    if (this.rejected.has(connection)) return true;
+    const timer = this.strangers.get(connection) ?? this.expected.get(connection);
+    if (timer === undefined) return false;
+    this.release(connection);
+    const reset = setTimeout(() => this.drop(connection), REJECTED_GRACE_MS);
+    reset.unref();
+    this.rejected.set(connection, reset);
+    return true;
+  }
+
+  /** Stops counting `connection` (the agent authenticated it and owns it now, or it closed). */
+  release(connection: FramedConnection): void {
+    for (const tier of [this.rejected, this.strangers, this.expected]) {
+      const timer = tier.get(connection);
+      if (timer === undefined) continue;
+      clearTimeout(timer);
+      tier.delete(connection);
+      return;
+    }
   }
 
   private drop(connection: FramedConnection): void {
     this.release(connection);
     connection.reset();
   }
+}
+
+function first<K, V>(map: Map<K, V>): K | undefined {
+  return map.keys().next().value;
 }
 
 /** Validates {@link PendingLimits}; returns what is wrong, or undefined. */

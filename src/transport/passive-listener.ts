@@ -66,6 +66,19 @@ export class PassiveListener extends EventEmitter<PassiveListenerEvents> {
     this.outstanding.release(connection);
   }
 
+  /** `connection` comes from an address the peer signalled: at the cap it is evicted after every stranger. */
+  expect(connection: FramedConnection): void {
+    this.outstanding.expect(connection);
+  }
+
+  /**
+   * `connection` failed authentication and was answered: it is reset shortly, and a newcomer at the cap evicts
+   * it before any connection that may still authenticate. False when this listener does not count it.
+   */
+  reject(connection: FramedConnection): boolean {
+    return this.outstanding.reject(connection);
+  }
+
   /** Stops accepting; connections already handed out stay open (their owner closes them). */
   close(): void {
     if (this.closed) return;

@@ -43,6 +43,10 @@ export class PortListenerGate {
     this.bindsInFlight++;
     // server.listen() on a numeric host still listens a tick later: wait for it, or it would land after our bind.
     while (this.starting !== undefined) await this.starting;
+    // Closing a listener resets the handshakes the kernel completed that libuv has not accepted yet: a peer's
+    // SYN that met the port between two of our SYNs (docs/ARCHITECTURE.md, RST ping-pong). Let a poll phase
+    // accept them first; the reset would also leave the NATs' conntrack entries refusing the 5-tuple.
+    if (this.server !== undefined) await afterNextPoll();
     this.stop();
   }
 
@@ -82,4 +86,9 @@ export class PortListenerGate {
     this.server.close();
     this.server = undefined;
   }
+}
+
+/** Resolves after the event loop has polled for I/O at least once (a single setImmediate may run before). */
+function afterNextPoll(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }

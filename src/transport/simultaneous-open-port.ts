@@ -129,6 +129,16 @@ export class SimultaneousOpenPort extends EventEmitter<SimultaneousOpenPortEvent
     this.outstanding.release(connection);
   }
 
+  /** `connection` comes from an address the peer signalled: at the cap it is evicted after every stranger. */
+  expect(connection: FramedConnection): void {
+    this.outstanding.expect(connection);
+  }
+
+  /** As the passive listener's reject(): `connection` failed authentication, it goes first and soon. */
+  reject(connection: FramedConnection): boolean {
+    return this.outstanding.reject(connection);
+  }
+
   /** Fails pending dials with ClosedError and stops accepting; connections handed out stay open. */
   close(): void {
     if (this.closed) return;

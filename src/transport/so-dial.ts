@@ -191,6 +191,7 @@ export class SoDial {
       }
       if (outcome.kind !== 'error') return this.onStop(outcome, pendingCode);
       const code = syscallCodeOf(outcome.error);
+      log('%s: attempt %d: %s', this.label(), attempt, code);
       if (code === undefined || !RETRYABLE.has(code)) throw wrapError(outcome.error, this.label());
       pendingCode = code;
       const fast =

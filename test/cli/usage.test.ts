@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli/commands.js';
 import { ROOT } from '../support/line-peer.js';
 import { runCli } from './run-cli.js';
+import { USAGE_ERRORS } from './usage-cases.js';
 
 const finished = async (argv: string[]) => {
   const result = await runCli(argv);
@@ -14,7 +15,7 @@ describe.concurrent('ice-tcp help and version', () => {
   it('--help lists every command, exit 0', async () => {
     const r = await finished(['--help']);
     expect(r.code).toBe(0);
-    for (const name of [...Object.keys(COMMANDS), 'rendezvous']) expect(r.stdout).toContain(name);
+    for (const name of Object.keys(COMMANDS)) expect(r.stdout).toContain(name);
   });
 
   it('--version prints the package version', async () => {
@@ -42,34 +43,7 @@ describe.concurrent('ice-tcp help and version', () => {
 });
 
 describe.concurrent('ice-tcp rejects what it cannot use, in CLI terms (exit 2, one line)', () => {
-  const cases: Array<[string, string[], RegExp]> = [
-    // before: accepted silently, exit 0
-    [
-      'flags of other commands',
-      ['demo', '--stun', '1.2.3.4:3478', '--echo', '--port', '5'],
-      /unknown option --stun/,
-    ],
-    [
-      'a stun-server flag on connect',
-      ['connect', '--max-connections', '5'],
-      /unknown option --max-connections/,
-    ],
-    // before: "connectTimeoutMs must be ..."
-    ['--timeout 0', ['connect', '--timeout', '0'], /--timeout needs/],
-    ['a bad --tcp-types', ['connect', '--tcp-types', 'active,udp'], /--tcp-types/],
-    ['--force-relay without --turn', ['connect', '--force-relay'], /--force-relay needs/],
-    ['a missing value', ['connect', '--send-bytes'], /--send-bytes needs a value/],
-    ['a stray argument', ['natcheck', 'extra', '--stun', '127.0.0.1:1'], /unexpected argument extra/],
-    ['an unknown command', ['frobnicate'], /unknown command frobnicate/],
-    ['tunnel serve without --forward', ['tunnel', 'serve'], /needs --forward/],
-    [
-      'tunnel connect with a bad --listen',
-      ['tunnel', 'connect', '--listen', 'nowhere'],
-      /--listen needs HOST:PORT/,
-    ],
-    ['an unknown tunnel subcommand', ['tunnel', 'expose'], /unknown subcommand expose/],
-  ];
-  for (const [what, argv, reason] of cases) {
+  for (const [what, argv, reason] of USAGE_ERRORS) {
     it(what, async () => {
       const r = await finished(argv);
       expect(r.code).toBe(2);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   classifyAllocation,
   classifyNat,
+  estimateStep,
   type NatObservation,
   predictPorts,
 } from '../../src/gather/nat-behaviour.js';
@@ -39,9 +40,7 @@ describe('NAT classification (RFC 5382 terms, TCP)', () => {
     expect(r.mapping).toBe('endpoint-dependent');
     expect(r.allocation).toEqual({ kind: 'sequential', delta: 1 });
     expect(r.traversal).toBe('needs-prediction');
-    expect(predictPorts(r.allocation, { family: 4, address: '203.0.113.1', port: 20004 }, 3)).toEqual([
-      20005, 20006, 20007,
-    ]);
+    expect(predictPorts(r.allocation, { port: 20004 }, 3)).toEqual([20005, 20006, 20007]);
   });
 
   it('random NAT: needs a relay', () => {
@@ -68,5 +67,55 @@ describe('NAT classification (RFC 5382 terms, TCP)', () => {
   it('a delta that changes is not sequential', () => {
     expect(classifyAllocation([obs(1, 100), obs(2, 101), obs(3, 103)])).toEqual({ kind: 'random' });
     expect(classifyAllocation([obs(1, 100), obs(2, 100), obs(3, 100)])).toEqual({ kind: 'random' });
+  });
+});
+
+describe('the step of a sequential NAT, from the ports of one burst of probes', () => {
+  it('is the delta every probe agrees on, for steps above 1 and NATs counting down', () => {
+    expect(estimateStep([20000, 20001, 20002, 20003, 20004])).toBe(1);
+    expect(estimateStep([20000, 20004, 20008, 20012, 20016])).toBe(4);
+    expect(estimateStep([30010, 30009, 30008, 30007, 30006])).toBe(-1);
+    expect(estimateStep([30020, 30017, 30014, 30011])).toBe(-3);
+  });
+
+  it('takes the majority of deltas when stray flows of other hosts fall between probes', () => {
+    // one stray flow: one delta of 2 steps among four
+    expect(estimateStep([20000, 20001, 20003, 20004, 20005])).toBe(1);
+    expect(estimateStep([20000, 20002, 20006, 20008, 20010])).toBe(2);
+    expect(estimateStep([40000, 39999, 39997, 39996, 39995])).toBe(-1);
+    // two strays, or a lost probe and a stray: half the deltas, the others small multiples of the same sign
+    expect(estimateStep([20000, 20001, 20003, 20004, 20007])).toBe(1);
+    expect(estimateStep([20000, 20003, 20004, 20005, 20007])).toBe(1);
+  });
+
+  it('finds none in random ports, in a repeated port, or in deltas that disagree in sign or size', () => {
+    expect(estimateStep([41234, 5077, 60001, 12000, 33333])).toBeUndefined();
+    expect(estimateStep([20000, 20000, 20000, 20000])).toBeUndefined();
+    // one agreeing pair is not a majority of four deltas, and +1/-1 are no multiples of the same sign
+    expect(estimateStep([20000, 20001, 20000, 20001, 20000])).toBeUndefined();
+    expect(estimateStep([20000, 20001, 20002, 20500, 21000])).toBeUndefined();
+    // one delta says nothing; fewer than two probes have none
+    expect(estimateStep([20000, 20001])).toBeUndefined();
+    expect(estimateStep([20000])).toBeUndefined();
+    expect(estimateStep([])).toBeUndefined();
+  });
+
+  it('beyond 16 ports per connection the NAT is called random, however regular', () => {
+    expect(estimateStep([20000, 20017, 20034, 20051])).toBeUndefined();
+    expect(estimateStep([20000, 20016, 20032, 20048])).toBe(16);
+  });
+
+  it('classifies a burst with a stray flow as sequential, predicting from the last probe', () => {
+    const burst = [
+      obs(41000, 20010),
+      obs(41001, 20011),
+      obs(41002, 20013),
+      obs(41003, 20014),
+      obs(41004, 20015),
+    ];
+    const allocation = classifyAllocation(burst);
+    expect(allocation).toEqual({ kind: 'sequential', delta: 1 });
+    expect(predictPorts(allocation, { port: 20015 }, 2)).toEqual([20016, 20017]);
+    expect(predictPorts({ kind: 'sequential', delta: -2 }, { port: 20015 }, 2)).toEqual([20013, 20011]);
   });
 });

@@ -59,8 +59,8 @@ async function predict(portOf: (n: number, clientPort: number) => number, measur
 describe('sequential port prediction', () => {
   it('advertises the next ports after a constant step, each on its own S-O port, ranked below srflx', async () => {
     const endpoints = await predict((n) => 20000 + 2 * n);
-    // probes saw 20000, 20002, 20004: the window is the next four steps
-    expect(endpoints.map((e) => e.candidate.port)).toEqual([20006, 20008, 20010, 20012]);
+    // one burst of five probes saw 20000 ... 20008: the window is the next four steps
+    expect(endpoints.map((e) => e.candidate.port)).toEqual([20010, 20012, 20014, 20016]);
     const srflx = candidatePriority({ type: 'srflx', tcpType: 'so', otherPreference: 8191 });
     const relay = candidatePriority({ type: 'relay', tcpType: 'so', otherPreference: 8191 });
     for (const e of endpoints) {
@@ -77,12 +77,29 @@ describe('sequential port prediction', () => {
   });
 
   it('never shadows a measured srflx port', async () => {
-    const endpoints = await predict((n) => 30000 + n, [30004]);
-    expect(endpoints.map((e) => e.candidate.port)).toEqual([30003, 30005, 30006]);
+    const endpoints = await predict((n) => 30000 + n, [30006]);
+    expect(endpoints.map((e) => e.candidate.port)).toEqual([30005, 30007, 30008]);
+  });
+
+  it('a stray flow between the probes does not hide the step, nor does a NAT counting down', async () => {
+    // another host's connection took 20003 between our third and fourth probe
+    const stray = [20000, 20001, 20002, 20004, 20005];
+    const up = await predict((n) => stray[n] ?? 1);
+    expect(up.map((e) => e.candidate.port)).toEqual([20006, 20007, 20008, 20009]);
+    const down = await predict((n) => 40000 - 3 * n);
+    expect(down.map((e) => e.candidate.port)).toEqual([39985, 39982, 39979, 39976]);
+  });
+
+  it('probes once more when the first burst shows no step, and predicts from the second', async () => {
+    const first = [20000, 20050, 20007, 20100, 20003];
+    const endpoints = await predict((n) => first[n] ?? 21000 + 2 * (n - 5));
+    // the second burst saw 21000 ... 21008
+    expect(endpoints.map((e) => e.candidate.port)).toEqual([21010, 21012, 21014, 21016]);
   });
 
   it('predicts nothing for a random or a port-preserving NAT', async () => {
-    const random = [41234, 5077, 60001];
+    // both bursts random
+    const random = [41234, 5077, 60001, 12000, 33333, 8000, 61000, 2000, 45000, 30001];
     expect(await predict((n) => random[n] ?? 1)).toEqual([]);
     expect(await predict((_n, clientPort) => clientPort)).toEqual([]);
   });

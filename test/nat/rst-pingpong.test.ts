@@ -9,8 +9,16 @@ import { missingForNetns, requireOrSkip } from '../support/require.js';
 const ok = requireOrSkip('RST ping-pong (test/nat/rst-pingpong.test.ts)', missingForNetns(['nft', 'sysctl']));
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/so-dial-peer.ts', import.meta.url));
-const TRIALS = 10;
+const TRIALS = 20;
 const DIAL_TIMEOUT_MS = 5000;
+/**
+ * Trials that must meet. At ~0 RTT the SYNs cross only when both peers run at the same instant, so the rate
+ * follows the CPU load, not the dialer: 0.92 per trial measured with the machine at load average 15-22 (247 of
+ * 270 trials), 0.75 with two more busy loops on top (60 of 80). At 0.8, 20 trials give fewer than 12 in 1 %
+ * of runs (4 % at 0.75). A dialer that pauses 20 ms between SYNs met in 3 of 10 at load 20 (0 of 10 on a quiet
+ * machine, docs/ARCHITECTURE.md, RST ping-pong), so a lost immediate re-SYN still fails this.
+ */
+const MIN_MET = 12;
 
 interface TrialAnswer {
   trial: number;
@@ -19,11 +27,6 @@ interface TrialAnswer {
   code?: string;
 }
 
-/**
- * Two port-preserving NATs that answer unsolicited SYNs with RST, at ~0 RTT: each side's RST kills the other's
- * NAT state, so the SYNs must cross within one RTT (docs/ARCHITECTURE.md, "RST ping-pong"). The S-O dialer re-SYNs at
- * once after a refusal; with the old 20 ms pause most trials never met within 5 s.
- */
 describe.skipIf(!ok)('S-O dial through two RST-filtering NATs', () => {
   let lab: Lab | undefined;
   beforeAll(async () => {
@@ -60,7 +63,19 @@ describe.skipIf(!ok)('S-O dial through two RST-filtering NATs', () => {
     };
   }
 
-  it(`connects in (nearly) every one of ${TRIALS} trials, the sides starting up to 30 ms apart`, async () => {
+  /** The NATs' conntrack entries of one trial's 5-tuple (how a miss ended: no state, or state refusing it). */
+  async function conntrack(port: number): Promise<string[]> {
+    const entries: string[] = [];
+    for (const nat of ['natA', 'natB'] as const) {
+      const table = await lab!.exec(nat, 'cat', ['/proc/net/nf_conntrack']).catch(() => 'unreadable');
+      for (const line of table.split('\n'))
+        if (line.includes(`sport=${port} `) || line === 'unreadable')
+          entries.push(`${nat}: ${line.replace(/\s+/g, ' ').trim()}`);
+    }
+    return entries;
+  }
+
+  it(`connects in at least ${MIN_MET} of ${TRIALS} trials, the sides starting up to 30 ms apart`, async () => {
     const a = peer('hostA', lab!.hosts.hostA.address, lab!.natB!.wan);
     const b = peer('hostB', lab!.hosts.hostB.address, lab!.natA!.wan);
     await Promise.all([a.next(), b.next()]);
@@ -72,19 +87,18 @@ describe.skipIf(!ok)('S-O dial through two RST-filtering NATs', () => {
       b.send(i, offset);
       const [ra, rb] = await Promise.all([a.next(), b.next()]);
       if (ra.ok && rb.ok) times.push(Math.max(ra.connectMs - offset, rb.connectMs));
-      else failures.push(JSON.stringify({ ra, rb }));
+      else failures.push(JSON.stringify({ ra, rb, conntrack: await conntrack(41000 + i) }));
     }
     const sorted = [...times].sort((x, y) => x - y);
     console.info(
-      `rst/rst S-O: ${times.length}/${TRIALS} met; median ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms${failures.length ? `\n${failures.join('\n')}` : ''}`,
+      `rst/rst S-O: ${times.length}/${TRIALS} met; median ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} ms, p90 ${sorted[Math.floor(sorted.length * 0.9)]?.toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms${failures.length ? `\n${failures.join('\n')}` : ''}`,
     );
-    // One miss is tolerated (reported, not hidden). Captured on the lab NATs: when the SYNs cross but the side
-    // whose SYN the far NAT refused has no socket left to answer the crossing SYN (its event loop stalled,
-    // or its port listener answered and was then closed for the next bind, resetting the queued handshake),
-    // that NAT's conntrack entry is left in SYN_SENT2 (or CLOSE): every later SYN carries a fresh ISN outside
-    // the entry's window, so inbound SYNs are refused and outbound ones leave un-NATed, for longer than the
-    // dial. Also seen under CPU load: SYNs that never cross in 5 s, since at ~0 RTT both sides must be on a
-    // CPU at once.
-    expect(times.length).toBeGreaterThanOrEqual(TRIALS - 1);
-  }, 120_000);
+    // Misses are reported with the NATs' state of that 5-tuple. No entry: the SYNs never crossed within the
+    // dial (both peers must be on a CPU at once; under load each side got out 100-200 SYNs/s instead of
+    // thousands). Entries left in CLOSE, SYN_SENT2 or an UNREPLIED SYN_SENT: the SYNs crossed as one side was
+    // refused, and every later SYN of the 5-tuple (a fresh ISN) is refused for longer than the dial; about
+    // 3 % of trials under load. The case where a peer's listener accepted the crossing SYN and then reset it
+    // when it closed for the next bind is fixed (test/transport/port-listener-gate.test.ts).
+    expect(times.length).toBeGreaterThanOrEqual(MIN_MET);
+  }, 180_000);
 });

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RendezvousError } from '../../src/errors.js';
 import { WebSocketSignaller } from '../../src/signalling/websocket.js';
 import { hasCommand, requireOrSkip } from '../support/require.js';
-import { connectPair } from './helpers.js';
+import { byLength, connectPair, GREETED, greetEachOther } from './helpers.js';
+import { freePort, startRedis, startUntil } from './redis-support.js';
 
 const ok = requireOrSkip('rendezvous over Redis', hasCommand('redis-server') ? [] : ['redis-server']);
 const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
@@ -22,62 +22,39 @@ const rendezvousArgs = (redisUrl: string, ...more: string[]) => [
   ...more,
 ];
 
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.reverse()) c();
+let cleanups: Array<() => void | Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
   cleanups = [];
 });
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
-
-/** Spawns a process and resolves with it once a line of its stdout matches. */
-function startUntil(
-  cmd: string,
-  args: string[],
-  ready: RegExp,
-): Promise<{ child: ChildProcess; line: string }> {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  cleanups.push(() => child.kill('SIGKILL'));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n').find((l) => ready.test(l));
-      if (line) resolve({ child, line });
-    });
-    child.once('exit', (code) => reject(new Error(`${cmd} exited ${code}: ${out}${err}`)));
-  });
-}
-
-async function rendezvous(redisUrl: string): Promise<{ child: ChildProcess; port: number }> {
+async function rendezvous(
+  redisUrl: string,
+  ...more: string[]
+): Promise<{ child: ChildProcess; port: number }> {
   const { child, line } = await startUntil(
     process.execPath,
-    rendezvousArgs(redisUrl, '--token', 'shared'),
+    rendezvousArgs(redisUrl, ...more),
     /"event":"listening"/,
+    cleanups,
   );
   return { child, port: (JSON.parse(line) as { port: number }).port };
 }
 
+/** SIGTERM, as an operator stops it; resolves with the exit code. */
+function stop(child: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  return exited;
+}
+
 describe.skipIf(!ok)('rendezvous processes sharing rooms through Redis', () => {
   it('two peers on different rendezvous processes connect; the room stays bounded across both', async () => {
-    const redisPort = await freePort();
-    const redis = await startUntil(
-      'redis-server',
-      ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      /Ready to accept connections/,
-    );
-    const redisUrl = `redis://127.0.0.1:${redisPort}`;
-    const [one, two] = await Promise.all([rendezvous(redisUrl), rendezvous(redisUrl)]);
+    const redis = await startRedis(cleanups);
+    const [one, two] = await Promise.all([
+      rendezvous(redis.url, '--token', 'shared'),
+      rendezvous(redis.url, '--token', 'shared'),
+    ]);
 
     const a = await WebSocketSignaller.connect(`ws://127.0.0.1:${one.port}/lab-room`, { token: 'shared' });
     const b = await WebSocketSignaller.connect(`ws://127.0.0.1:${two.port}/lab-room`, { token: 'shared' });
@@ -102,22 +79,30 @@ describe.skipIf(!ok)('rendezvous processes sharing rooms through Redis', () => {
     expect((third as RendezvousError).reason).toBe('room-full');
 
     // stopped by the test: SIGTERM closes each rendezvous cleanly, then redis
-    for (const p of [one.child, two.child]) {
-      const exited = new Promise((resolve) => p.once('exit', resolve));
-      p.kill('SIGTERM');
-      expect(await exited).toBe(0);
-    }
-    const redisExited = new Promise((resolve) => redis.child.once('exit', resolve));
-    redis.child.kill('SIGTERM');
-    await redisExited;
-  });
+    for (const p of [one.child, two.child]) expect(await stop(p)).toBe(0);
+    await stop(redis.child);
+  }, 120_000);
+
+  it('pairs split over two processes, joining at once in many rooms: each member learns of its peer once', async () => {
+    const redis = await startRedis(cleanups);
+    const [one, two] = await Promise.all([rendezvous(redis.url), rendezvous(redis.url)]);
+    // the two joins of a room land in either order and race each other's accept (issue 12)
+    const rooms = Array.from({ length: 40 }, (_, i) => `burst-${i}`);
+    const pairs = await Promise.all(
+      rooms.map((room) =>
+        greetEachOther(`ws://127.0.0.1:${one.port}/${room}`, `ws://127.0.0.1:${two.port}/${room}`, cleanups),
+      ),
+    );
+    for (const pair of pairs) expect(byLength(pair)).toEqual(GREETED);
+    for (const p of [one.child, two.child]) expect(await stop(p)).toBe(0);
+  }, 120_000);
 
   it('a rendezvous whose Redis is unreachable fails at start with a typed message', async () => {
     const port = await freePort();
     const child = spawn(process.execPath, rendezvousArgs(`redis://127.0.0.1:${port}`), {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    cleanups.push(() => child.kill('SIGKILL'));
+    cleanups.push(() => void child.kill('SIGKILL'));
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();

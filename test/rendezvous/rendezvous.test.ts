@@ -3,8 +3,9 @@ import WebSocket from 'ws';
 import { RendezvousError } from '../../src/errors.js';
 import type { RendezvousOptions } from '../../src/rendezvous/options.js';
 import { RendezvousServer } from '../../src/rendezvous/server.js';
+import type { SignalMessage } from '../../src/signalling/messages.js';
 import { WebSocketSignaller } from '../../src/signalling/websocket.js';
-import { connectPair } from './helpers.js';
+import { byLength, connectPair, GREETED, greetEachOther } from './helpers.js';
 
 let cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {
@@ -56,6 +57,31 @@ describe('rendezvous server and WebSocketSignaller', () => {
     const joined = new Promise<void>((resolve) => a.once('peer-joined', () => resolve()));
     const b = await join(server.url('demo-room'), 's3cret');
     await Promise.all([connectPair(a, b, cleanupsLocal), joined]);
+  });
+
+  it('in a room of three, one leaving does not stop the signaller sending to the one still there', async () => {
+    const server = await serve({ maxPeersPerRoom: 3 });
+    const a = await join(server.url('trio'));
+    const joins = new Promise<void>((resolve) => {
+      let n = 0;
+      a.on('peer-joined', () => ++n === 2 && resolve());
+    });
+    const b = await join(server.url('trio'));
+    const c = await join(server.url('trio'));
+    await joins;
+    const left = new Promise<void>((resolve) => a.once('peer-left', () => resolve()));
+    c.close();
+    await left;
+    const got = new Promise<SignalMessage>((resolve) => b.onMessage(resolve));
+    await a.send({ type: 'end-of-candidates' });
+    expect(await got).toEqual({ type: 'end-of-candidates' });
+  });
+
+  it('pairs joining at once, many rooms: each member learns of its peer once and gets all its messages', async () => {
+    const server = await serve();
+    const rooms = Array.from({ length: 20 }, (_, i) => server.url(`burst-${i}`));
+    const pairs = await Promise.all(rooms.map((url) => greetEachOther(url, url, cleanups)));
+    for (const pair of pairs) expect(byLength(pair)).toEqual(GREETED);
   });
 
   it('refuses a wrong or missing token with 401, before any WebSocket is opened', async () => {

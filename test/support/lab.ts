@@ -48,6 +48,8 @@ export interface NatOptions {
   sequentialBase?: number;
   /** Number of ports 'sequential' cycles through; default 200. */
   sequentialCount?: number;
+  /** Port step of 'sequential' between consecutive flows (negative: counting down from the base); default 1. */
+  sequentialStep?: number;
 }
 
 /** One side of the lab: a host behind a NAT with these options, or a host on the public segment. */
@@ -91,6 +93,7 @@ export interface LabNat {
   /** First port and count of 'sequential' mapping. */
   readonly sequentialBase: number;
   readonly sequentialCount: number;
+  readonly sequentialStep: number;
 }
 
 /** The STUN/TURN server host of the lab, on the public segment. */
@@ -150,7 +153,10 @@ export function natRuleset(nat: LabNat): string {
   ];
   let mapping: string[];
   if (nat.mapping === 'sequential') {
-    const entries = Array.from({ length: nat.sequentialCount }, (_, i) => `${i} : ${nat.sequentialBase + i}`);
+    const entries = Array.from(
+      { length: nat.sequentialCount },
+      (_, i) => `${i} : ${nat.sequentialBase + i * nat.sequentialStep}`,
+    );
     mapping = [
       `    oifname "wan" meta l4proto { tcp, udp } snat to ${nat.wan} : numgen inc mod ${nat.sequentialCount} map { ${entries.join(', ')} }`,
       '    oifname "wan" masquerade',
@@ -199,7 +205,9 @@ function resolveNat(side: NatOptions, name: 'natA' | 'natB', prefix: string): La
   if (!(loss >= 0 && loss <= 1)) throw new Error(`lab: loss must be within 0..1, got ${loss}`);
   const sequentialBase = side.sequentialBase ?? 20000;
   const sequentialCount = side.sequentialCount ?? 200;
-  if (sequentialCount < 1 || sequentialBase + sequentialCount > 65536)
+  const sequentialStep = side.sequentialStep ?? 1;
+  const sequentialLast = sequentialBase + (sequentialCount - 1) * sequentialStep;
+  if (sequentialCount < 1 || sequentialStep === 0 || sequentialLast < 1 || sequentialLast > 65535)
     throw new Error('lab: bad sequential range');
   return {
     namespace: `${prefix}${name}`,
@@ -210,6 +218,7 @@ function resolveNat(side: NatOptions, name: 'natA' | 'natB', prefix: string): La
     loss,
     sequentialBase,
     sequentialCount,
+    sequentialStep,
   };
 }
 

@@ -70,6 +70,8 @@ export interface HostStats {
   /** Largest event-loop delay since the previous `stats` call (ms): how busy the victim was. */
   loopDelayMaxMs: number;
   fds: number;
+  /** CPU time the host process used so far, user + system (ms). */
+  cpuMs: number;
   agents: number;
   agentErrors: Record<string, number>;
 }
@@ -353,6 +355,7 @@ serve({
   stats(args: { gc?: boolean }): HostStats {
     if (args.gc !== false) (globalThis as { gc?: () => void }).gc?.();
     const m = process.memoryUsage();
+    const cpu = process.cpuUsage();
     const loopDelayMaxMs = Math.round(loopDelay.max / 1e6);
     loopDelay.reset();
     return {
@@ -360,6 +363,7 @@ serve({
       heapUsed: m.heapUsed,
       loopDelayMaxMs,
       fds: readdirSync('/proc/self/fd').length,
+      cpuMs: Math.round((cpu.user + cpu.system) / 1000),
       agents: agents.size,
       agentErrors: { ...errorCounts },
     };
