@@ -57,8 +57,15 @@ interface ScenarioResult {
   failed: string[];
   medianMs: number;
   maxMs: number;
-  /** Median under attack / median without. */
+  /**
+   * Median under attack / median of unattacked rounds run just before this attack (same target, same
+   * moment): on a shared machine the load moves between scenarios, and a baseline from minutes earlier
+   * measures that load more than the attack.
+   */
   ratio: number;
+  /** That adjacent unattacked median (ms), and the ratio to the run's first unattacked scenario instead. */
+  adjacentBaselineMs: number;
+  ratioToStart: number;
   rss: { before: number; during: number; after: number };
   /** Victim heap after a full GC, before and after the attack. */
   heap: { before: number; after: number };
@@ -121,6 +128,15 @@ async function scenario(
   const peak = { rss: before.rss, fds: before.fds, loop: 0 };
   const target = await createTarget(p.victim, await freePort('127.0.0.1'));
   const who = { ufrag: target.ufrag };
+  let adjacentBaselineMs = baselineMs;
+  if (spec) {
+    const unattacked = await legitimateRounds(undefined, [target], who, async (done) => done < rounds, {
+      rss: 0,
+      fds: 0,
+      loop: 0,
+    });
+    adjacentBaselineMs = median(unattacked.ms);
+  }
   let id: number | undefined;
   if (spec) {
     id = await p.attacker.call<number>('start', {
@@ -159,7 +175,9 @@ async function scenario(
     failed,
     medianMs: Math.round(m),
     maxMs: Math.round(Math.max(0, ...ms)),
-    ratio: Number((m / baselineMs).toFixed(2)),
+    ratio: Number((m / adjacentBaselineMs).toFixed(2)),
+    adjacentBaselineMs: Math.round(adjacentBaselineMs),
+    ratioToStart: Number((m / baselineMs).toFixed(2)),
     rss: { before: before.rss, during: peak.rss, after: after.rss },
     heap: { before: before.heapUsed, after: after.heapUsed },
     loopDelayMaxMs: peak.loop,
@@ -176,7 +194,7 @@ async function scenario(
 
 const mb = (v: number) => (v / MB).toFixed(0);
 const TABLE_HEADER =
-  'scenario                      connects failed  median ms  max ms  x base  RSS MB before/peak/after  heap MB before/after  fds before/peak/after  loop ms  crashes  cpu ms  µs/conn  attack';
+  'scenario                      connects failed  median ms  max ms  x base (base ms, x start)  RSS MB before/peak/after  heap MB before/after  fds before/peak/after  loop ms  crashes  cpu ms  µs/conn  attack';
 
 function row(r: ScenarioResult): string {
   const a = r.attack;
@@ -189,7 +207,7 @@ function row(r: ScenarioResult): string {
     String(r.failed.length).padStart(6),
     String(r.medianMs).padStart(10),
     String(r.maxMs).padStart(7),
-    String(r.ratio).padStart(7),
+    `${r.ratio} (${r.adjacentBaselineMs}, ${r.ratioToStart})`.padStart(25),
     [r.rss.before, r.rss.during, r.rss.after].map(mb).join('/').padStart(25),
     [r.heap.before, r.heap.after].map(mb).join('/').padStart(21),
     [r.fds.before, r.fds.during, r.fds.after].join('/').padStart(22),
@@ -308,7 +326,7 @@ try {
   const results: ScenarioResult[] = [];
   const base = await scenario('no attack', undefined, Number.NaN);
   const baselineMs = base.medianMs;
-  results.push({ ...base, ratio: 1 });
+  results.push({ ...base, ratio: 1, ratioToStart: 1, adjacentBaselineMs: base.medianMs });
   if (wanted('fuzz'))
     results.push(
       await scenario(

@@ -1,9 +1,11 @@
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
+import { RestartBackoff } from './agent/auto-restart.js';
 import { buildCheckRequest, buildKeepalive } from './agent/check-messages.js';
 import { type CheckOutcome, ConnectionPool } from './agent/connection-pool.js';
 import { ConsentSession, type PathEvent } from './agent/consent-session.js';
 import { generateParameters, generateTieBreaker, type IceParameters } from './agent/credentials.js';
+import { Generation, RetiredGeneration } from './agent/generation.js';
 import type { Link } from './agent/link.js';
 import { type IceAgentOptions, type IceRole, type ResolvedOptions, resolveOptions } from './agent/options.js';
 import { PairLog } from './agent/pair-log.js';
@@ -59,6 +61,11 @@ export interface IceAgentEvents {
    */
   state: [state: IceState, reason?: IceTcpError];
   'selected-pair': [SelectedPair];
+  /**
+   * Our new ufrag and password after an ICE restart (ours, or the peer's that we follow): signal them to the
+   * peer; the new generation's candidates follow as `'candidate'` events, then `null`.
+   */
+  parameters: [IceParameters];
   /** A non-fatal problem (a STUN/TURN server failed, a bad remote candidate); fatal ones reject `connect()`. */
   error: [IceTcpError];
 }
@@ -69,19 +76,28 @@ export interface IceAgentEvents {
  */
 export class IceAgent extends EventEmitter<IceAgentEvents> {
   private readonly options: ResolvedOptions;
-  private readonly params: IceParameters;
   private readonly tieBreaker = generateTieBreaker();
-  private readonly endpoints = new Map<string, LocalEndpoint>();
-  private readonly pendingRemote: Candidate[] = [];
+  /** The ICE generation in force (RFC 8445 §9): credentials, the peer's, the pool; a restart makes a new one. */
+  private gen: Generation;
+  /** The previous generation, while its selected connection still carries data (see agent/generation.ts). */
+  private retired: RetiredGeneration | undefined;
+  /** A restart is under way: its deadline, and the old path's final verdict if it came meanwhile. */
+  private restarting: { timer: NodeJS.Timeout; pathFailure?: IceTcpError } | undefined;
+  /** `autoRestart`: the pending automatic restart, and the back-off between attempts. */
+  private autoRestartTimer: NodeJS.Timeout | undefined;
+  private readonly backoff = new RestartBackoff();
+  private endpoints = new Map<string, LocalEndpoint>();
+  private pendingRemote: Candidate[] = [];
   /** Distinct remote candidate lines accepted, against maxRemoteCandidates. */
-  private readonly remoteLines = new Set<string>();
-  private readonly resources: GatherResource[] = [];
-  private readonly pool: ConnectionPool;
+  private remoteLines = new Set<string>();
   private checklist: Checklist | undefined;
-  private readonly pairSignals = new PairSignals();
-  private readonly pairLog = new PairLog();
-  private remote: IceParameters | undefined;
+  private pairSignals = new PairSignals();
+  private pairLog = new PairLog();
   private remoteEnded = false;
+  /** The peer's credentials of the generation before this one: sent again, they are no restart. */
+  private previousRemote: IceParameters | undefined;
+  /** The role the last generation ended with: a restart keeps it. */
+  private keptRole: IceRole | undefined;
   private sharedFirst = false;
   private gathering: Promise<void> | undefined;
   private gatheringStateValue: GatheringState = 'new';
@@ -114,29 +130,33 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     super();
     this.options = resolveOptions(options);
     const generated = generateParameters();
-    this.params = { ufrag: this.options.ufrag ?? generated.ufrag, pwd: this.options.pwd ?? generated.pwd };
-    this.pool = new ConnectionPool({
-      localUfrag: this.params.ufrag,
-      localPwd: this.params.pwd,
-      maxFrameSize: this.options.maxFrameSize,
-      dialTimeoutMs: this.options.dialTimeoutMs,
-      soRetryDelayMs: this.options.soRetryDelayMs,
-      soResynIntervalMs: this.options.soResynIntervalMs,
-      signal: this.lifetime.signal,
-      pending: this.pendingLimits(),
-      remote: () => this.remote,
-      events: {
-        onCheckOutcome: (pairId, outcome) => this.onCheckOutcome(pairId, outcome),
-        onInboundCheck: (check, answer) => this.onInboundCheck(check, answer),
-        onConnectionLost: (pairId) => {
-          this.checklist?.onConnectionLost(pairId, this.now());
-          this.pump();
-        },
-      },
+    this.gen = this.newGeneration(1, {
+      ufrag: this.options.ufrag ?? generated.ufrag,
+      pwd: this.options.pwd ?? generated.pwd,
     });
     const signal = this.options.signal;
     if (signal?.aborted) queueMicrotask(this.abortListener);
     else signal?.addEventListener('abort', this.abortListener, { once: true });
+  }
+
+  private get params(): IceParameters {
+    return this.gen.params;
+  }
+
+  private get remote(): IceParameters | undefined {
+    return this.gen.remote;
+  }
+
+  private set remote(parameters: IceParameters | undefined) {
+    this.gen.remote = parameters;
+  }
+
+  private get pool(): ConnectionPool {
+    return this.gen.pool;
+  }
+
+  private get resources(): GatherResource[] {
+    return this.gen.resources;
   }
 
   /** Our ufrag and password, to send to the peer (reading them marks this agent as the offerer). */
@@ -176,11 +196,33 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     if (!/^[A-Za-z0-9+/]{4,256}$/.test(parameters.ufrag) || !/^[A-Za-z0-9+/]{22,256}$/.test(parameters.pwd)) {
       throw new InvalidArgumentError('remote ufrag must be >= 4 and pwd >= 22 ice-chars (RFC 8445 §5.3)');
     }
-    if (this.remote && (this.remote.ufrag !== parameters.ufrag || this.remote.pwd !== parameters.pwd)) {
-      throw new InvalidArgumentError('remote parameters already set (ICE restart is not supported)');
+    const remote = this.remote ?? this.previousRemote;
+    if (remote && remote.ufrag === parameters.ufrag && remote.pwd === parameters.pwd) return;
+    if (this.remote && !(this.gen.initiatedHere && this.checklist?.selectedPair === undefined)) {
+      // new credentials from the peer: it restarted (RFC 8445 §9.1.1), so do we, keeping our role
+      log('the peer restarted ICE');
+      this.beginRestart(false);
+    } else if (this.remote) {
+      // our restart is still open: the newest answer wins (both sides restarted at once, or we did it twice)
+      log('the peer answered our restart again');
     }
     this.remote = { ufrag: parameters.ufrag, pwd: parameters.pwd };
     this.maybeStart();
+  }
+
+  /**
+   * ICE restart (RFC 8445 §9): new credentials (`'parameters'` event), a fresh gather (`'candidate'` events, then
+   * `null`) and new checks once the peer's new parameters arrive; the role is kept. The selected connection
+   * keeps carrying data until the new generation nominates a pair; then the same {@link IceConnection} moves
+   * to it (`'path-change'`) and `'selected-pair'` fires again. The peer restarts when it gets our new parameters
+   * (`setRemoteParameters` with other credentials). Fails with `connectTimeoutMs`: an `'error'` event, and the
+   * old path carries on if it is alive (README, "ICE restart").
+   */
+  restart(): void {
+    this.assertOpen();
+    if (this.failure) throw this.failure;
+    if (this.stateValue === 'new') throw new InvalidArgumentError('nothing to restart: ICE has not started');
+    this.beginRestart(true);
   }
 
   /**
@@ -189,6 +231,11 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
    */
   addRemoteCandidate(candidate: string | Candidate | null): void {
     this.assertOpen();
+    if (this.gen.id > 1 && this.remote === undefined) {
+      // after our restart and before the peer's new parameters: a candidate of the old generation, too late
+      log('remote candidate of the previous generation ignored');
+      return;
+    }
     if (
       candidate === null ||
       (typeof candidate === 'string' && /^(a=)?end-of-candidates\s*$/.test(candidate.trim()))
@@ -299,8 +346,132 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     this.ended ??= new ClosedError('agent closed');
     this.settle(this.ended);
     this.connection?.close();
+    // the connection may still be on the old generation's path: its FIN goes out like any close()'s
+    this.retired?.release(true);
     this.shutdown();
     this.setState('closed');
+  }
+
+  /** A generation with its own pool: what the pool reports counts only while its generation is in force. */
+  private newGeneration(id: number, params: IceParameters, initiatedHere = false): Generation {
+    const gen = new Generation(id, params, initiatedHere);
+    gen.pool = new ConnectionPool({
+      localUfrag: params.ufrag,
+      localPwd: params.pwd,
+      maxFrameSize: this.options.maxFrameSize,
+      dialTimeoutMs: this.options.dialTimeoutMs,
+      soRetryDelayMs: this.options.soRetryDelayMs,
+      soResynIntervalMs: this.options.soResynIntervalMs,
+      signal: gen.abort.signal,
+      pending: this.pendingLimits(),
+      remote: () => gen.remote,
+      events: {
+        onCheckOutcome: (pairId, outcome) => {
+          if (gen === this.gen) this.onCheckOutcome(pairId, outcome);
+        },
+        onInboundCheck: (check, answer) => this.onInboundCheckOf(gen, check, answer),
+        onConnectionLost: (pairId) => {
+          if (gen !== this.gen) return;
+          this.checklist?.onConnectionLost(pairId, this.now());
+          this.pump();
+        },
+      },
+    });
+    return gen;
+  }
+
+  /**
+   * Starts a new generation (RFC 8445 §9). The old one is kept as {@link retired} when its pair carries the
+   * application's data, and discarded otherwise (a restart before any nomination, or a second restart).
+   */
+  private beginRestart(initiatedHere: boolean): void {
+    const old = this.gen;
+    const selected = this.checklist?.selectedPair;
+    this.keptRole = this.checklist?.role ?? this.keptRole;
+    this.previousRemote = old.remote ?? this.previousRemote;
+    this.pairSignals.abortAllBut(selected?.id, 'ICE restart');
+    if (this.connection && selected) {
+      this.retired?.release(false);
+      this.retired = new RetiredGeneration(old, this.checklist, this.pool.linkOf(selected.id));
+    } else {
+      old.discard();
+    }
+    this.checklist = undefined;
+    this.endpoints = new Map();
+    this.pendingRemote = [];
+    this.remoteLines = new Set();
+    this.remoteEnded = false;
+    this.gathering = undefined;
+    this.checksHeld = false;
+    this.pairSignals = new PairSignals();
+    this.pairLog = new PairLog();
+    this.gen = this.newGeneration(old.id + 1, generateParameters(), initiatedHere);
+    log('restart: generation %d (%s)', this.gen.id, initiatedHere ? 'ours' : "the peer's");
+    if (this.connection) {
+      // without a connection the first connect()'s deadline still runs; with one, the restart has its own
+      if (this.restarting) clearTimeout(this.restarting.timer);
+      const ms = this.options.connectTimeoutMs;
+      const timer = setTimeout(
+        () => this.restartFailed(new IceTimeoutError(`ICE restart: no pair nominated within ${ms} ms`)),
+        ms,
+      );
+      this.restarting = { timer, pathFailure: this.restarting?.pathFailure };
+    }
+    this.emit('parameters', { ...this.params });
+    void this.gather().catch(() => undefined);
+  }
+
+  /** The restart timed out or every new pair failed: its generation goes; the old path decides what follows. */
+  private restartFailed(error: IceTcpError): void {
+    const restarting = this.restarting;
+    if (!restarting || this.stateValue === 'closed') return;
+    this.endRestart();
+    log('%s', error.message);
+    this.pairSignals.abortAllBut(undefined, 'restart failed');
+    this.gen.discard();
+    this.emit('error', error);
+    if (restarting.pathFailure) this.failSelected(restarting.pathFailure);
+    else if (this.stateValue === 'checking' || this.stateValue === 'connected')
+      this.setState('disconnected', error);
+    if (this.stateValue === 'disconnected') this.scheduleAutoRestart();
+  }
+
+  /** `autoRestart`: a restart after the back-off's pause, unless one is pending or under way. */
+  private scheduleAutoRestart(): void {
+    if (!this.options.autoRestart || this.restarting || this.autoRestartTimer || this.failure || this.ended)
+      return;
+    const delay = this.backoff.nextDelayMs();
+    log('automatic restart in %d ms', delay);
+    this.autoRestartTimer = setTimeout(() => {
+      this.autoRestartTimer = undefined;
+      if (this.stateValue === 'disconnected' && !this.restarting) this.beginRestart(true);
+    }, delay);
+  }
+
+  /** The path is back, or the agent is over: no automatic restart pending, the back-off starts again. */
+  private cancelAutoRestart(): void {
+    if (this.autoRestartTimer) clearTimeout(this.autoRestartTimer);
+    this.autoRestartTimer = undefined;
+    this.backoff.reset();
+  }
+
+  private endRestart(): void {
+    if (this.restarting) clearTimeout(this.restarting.timer);
+    this.restarting = undefined;
+  }
+
+  /** The peer's check on a connection of `gen`: the old generation answers on its kept connection (consent). */
+  private onInboundCheckOf(
+    gen: Generation,
+    check: IncomingCheck,
+    answer: (result: IncomingCheckResult) => void,
+  ): void {
+    if (gen === this.gen) {
+      this.onInboundCheck(check, answer);
+      return;
+    }
+    const checklist = this.retired?.generation === gen ? this.retired.checklist : undefined;
+    if (checklist) answer(checklist.onIncomingCheck(check, this.now()));
   }
 
   private pendingLimits(): { maxPendingConnections: number; pendingDeadlineMs: number } {
@@ -331,6 +502,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   }
 
   private async runGathering(): Promise<void> {
+    const gen = this.gen;
     this.setGatheringState('gathering');
     const addresses = this.options.addresses
       ? explicitLocalAddresses(this.options.addresses)
@@ -344,25 +516,26 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
         turnServers: this.options.turnServers,
         forceRelay: this.options.forceRelay,
         timeoutMs: this.options.gatherTimeoutMs,
-        signal: this.lifetime.signal,
+        signal: gen.abort.signal,
         nextId: () => `L${++this.idCounter}`,
         maxFrameSize: this.options.maxFrameSize,
         pending: this.pendingLimits(),
         onError: (e) => this.emit('error', e),
         onProbeHold: (held) => {
+          if (gen !== this.gen) return;
           this.checksHeld = held;
           if (!held) this.pump();
         },
       },
-      (endpoint) => this.onEndpoint(endpoint),
+      (endpoint) => this.onEndpoint(endpoint, gen),
     );
-    if (this.lifetime.signal.aborted) {
-      // closed, aborted or failed meanwhile: what gathering still opened goes at once, its errors are moot
+    if (gen.abort.signal.aborted) {
+      // closed, aborted, failed or restarted meanwhile: what gathering still opened goes at once
       for (const r of resources) r.reset();
       if (this.ended) throw this.ended;
       return;
     }
-    this.resources.push(...resources);
+    gen.resources.push(...resources);
     for (const err of errors) {
       this.emit('error', err instanceof IceTcpError ? err : new GatherError(err.message, { cause: err }));
     }
@@ -372,9 +545,9 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     this.pump();
   }
 
-  private onEndpoint(endpoint: LocalEndpoint): void {
-    if (this.stateValue === 'closed') {
-      this.pool.releaseEndpoint(endpoint);
+  private onEndpoint(endpoint: LocalEndpoint, gen: Generation): void {
+    if (this.stateValue === 'closed' || gen !== this.gen) {
+      gen.pool.releaseEndpoint(endpoint);
       return;
     }
     this.endpoints.set(endpoint.candidate.id, endpoint);
@@ -386,7 +559,9 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
 
   private ensureChecklist(): Checklist {
     if (!this.checklist) {
-      const role: IceRole = this.options.role ?? (this.sharedFirst ? 'controlling' : 'controlled');
+      // RFC 8445 §9: a restart keeps the role in force
+      const role: IceRole =
+        this.keptRole ?? this.options.role ?? (this.sharedFirst ? 'controlling' : 'controlled');
       const now = this.now();
       this.checklist = new Checklist({
         role,
@@ -409,11 +584,14 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   }
 
   private maybeStart(): void {
-    if (!this.remote || this.stateValue !== 'new') return;
+    if (!this.remote || this.failure || this.ended || (this.gen.id === 1 && this.stateValue !== 'new'))
+      return;
     void this.gather().catch(() => undefined);
     const checklist = this.ensureChecklist();
+    if (checklist.state !== 'new') return;
     checklist.start(this.now());
-    this.setState('checking');
+    // a restart with the old path alive stays completed: data still flows (README, "Connection states")
+    if (this.stateValue === 'new' || this.stateValue === 'disconnected') this.setState('checking');
     this.pump();
   }
 
@@ -523,7 +701,8 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
       case 'failed':
         this.pairLog.observe(this.checklist?.pairs() ?? []);
         this.pairLog.summary(action.reason, this.checklist?.pairs() ?? []);
-        this.fail(new IceFailedError(`ICE failed: ${action.reason}`));
+        if (this.restarting) this.restartFailed(new IceFailedError(`ICE restart failed: ${action.reason}`));
+        else this.fail(new IceFailedError(`ICE failed: ${action.reason}`));
         break;
     }
   }
@@ -538,6 +717,10 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     this.pairLog.nominated(pair);
     this.pairSignals.abortAllBut(pairId, 'another pair was nominated');
     link.handedOff = true;
+    if (this.connection) {
+      this.switchPath(this.connection, pair, link);
+      return;
+    }
     const connection = new IceConnection(
       link.connection,
       publicCandidate(pair.local),
@@ -557,10 +740,38 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     this.waiters.clear();
   }
 
+  /** A restart's pair is nominated: the application's connection moves to it, the old path is let go. */
+  private switchPath(connection: IceConnection, pair: CandidatePair, link: Link): void {
+    const retired = this.retired;
+    this.path?.stop();
+    const selected = { local: publicCandidate(pair.local), remote: candidateFields(pair.remote) };
+    const moved = connection.moveTo(
+      link.connection,
+      selected,
+      (frame) => link.handleControlFrame(frame),
+      link.takeHeldFrames(),
+      () => retired?.release(true),
+    );
+    link.connection.resume();
+    this.pool.keepOnly(pair.id);
+    this.endRestart();
+    this.cancelAutoRestart();
+    retired?.linger();
+    this.path = this.startConsent(pair, link);
+    log('restart: switched to %s after %d ms', pair.id, Math.round(this.now()));
+    if (this.stateValue === 'checking') this.setState('connected');
+    this.emit('selected-pair', selected);
+    this.setState('completed');
+    if (!moved) this.close();
+  }
+
   private startConsent(pair: CandidatePair, link: Link): ConsentSession {
+    // captured now: a restart replaces the agent's credentials, this pair keeps its generation's
     const remote = this.remote;
+    const params = this.params;
+    const checklist = this.checklist;
     const remoteKey = remote ? shortTermKey(remote.pwd) : undefined;
-    const localKey = shortTermKey(this.params.pwd);
+    const localKey = shortTermKey(params.pwd);
     const session = new ConsentSession({
       link,
       intervalMs: this.options.consentIntervalMs,
@@ -569,11 +780,11 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
       // RFC 7675 §5.1: a consent check is an ICE check of the pair, without USE-CANDIDATE
       buildCheck: (transactionId) =>
         buildCheckRequest({
-          localUfrag: this.params.ufrag,
+          localUfrag: params.ufrag,
           remoteUfrag: remote?.ufrag ?? '',
           remotePwd: remote?.pwd ?? '',
           priority: checkPriority(pair),
-          role: this.checklist?.role ?? 'controlling',
+          role: checklist?.role ?? 'controlling',
           tieBreaker: this.tieBreaker,
           useCandidate: false,
           transactionId,
@@ -593,15 +804,33 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     if (this.stateValue === 'closed' || this.stateValue === 'failed') return;
     switch (event.type) {
       case 'disconnected':
-        this.setState('disconnected', event.reason);
+        // while a restart checks, the state tells how the restart goes
+        if (this.stateValue === 'completed') this.setState('disconnected', event.reason);
+        this.scheduleAutoRestart();
         break;
       case 'restored':
         if (this.stateValue === 'disconnected') this.setState('completed');
+        this.cancelAutoRestart();
         break;
       case 'failed':
-        this.failSelected(event.reason);
+        if (this.restarting) this.holdPathFailure(event.reason);
+        else this.failSelected(event.reason);
         break;
     }
+  }
+
+  /**
+   * The old path is over while a restart runs: nothing more is sent on it (consent is gone), the agent stays
+   * `disconnected` and the restart's own deadline decides (README, "Connection states").
+   */
+  private holdPathFailure(reason: IceTcpError): void {
+    if (!this.restarting) return;
+    log('old path failed during the restart: %s', reason.message);
+    this.restarting.pathFailure = reason;
+    this.path?.stop();
+    this.path = undefined;
+    this.retired?.release(false);
+    if (this.stateValue === 'completed') this.setState('disconnected', reason);
   }
 
   /** After selection: consent lost or the connection gone for good. */
@@ -630,6 +859,10 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
 
   private shutdown(): void {
     this.lifetime.abort(this.ended ?? this.failure);
+    this.gen.abort.abort();
+    this.endRestart();
+    this.cancelAutoRestart();
+    this.retired?.release(false);
     this.pairSignals.abortAllBut(this.checklist?.selectedPair?.id, 'agent stopped');
     this.path?.stop();
     this.clearTimers();

@@ -28,7 +28,8 @@ export type IceTcpErrorCode =
   | 'ERR_TUNNEL'
   | 'ERR_CONSENT_LOST'
   | 'ERR_CONNECTION_LOST'
-  | 'ERR_RESUME';
+  | 'ERR_RESUME'
+  | 'ERR_PATH_CHANGED';
 
 /** Base class of every ice-tcp error. */
 export class IceTcpError extends Error {
@@ -310,5 +311,15 @@ export class TunnelError extends IceTcpError {
 export class ResumeError extends IceTcpError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_RESUME', message, options);
+  }
+}
+
+/**
+ * An ICE restart moved the connection to a new path while `stream()` was in use, and the byte stream cannot
+ * follow it: bytes in flight on the old path could be lost. The stream ends with this error (README, "ICE restart").
+ */
+export class PathChangedError extends IceTcpError {
+  constructor(message: string) {
+    super('ERR_PATH_CHANGED', message);
   }
 }

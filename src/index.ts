@@ -38,6 +38,7 @@ export {
   type IceTcpErrorCode,
   IceTimeoutError,
   InvalidArgumentError,
+  PathChangedError,
   RendezvousError,
   type RendezvousRefusal,
   ResumeError,

@@ -84,6 +84,12 @@ export interface IceAgentOptions {
    * `ConsentLostError`. Not below `consentIntervalMs`. Default 30000.
    */
   consentTimeoutMs?: number;
+  /**
+   * On `disconnected`, restart ICE by itself (through the attached signaller), again with back-off (1 s, 2 s,
+   * 4 s, ... up to 30 s) after each restart that fails, until the connection is back or the agent `failed`.
+   * Default false.
+   */
+  autoRestart?: boolean;
   /** Local credentials; generated when absent (ufrag >= 4 chars, pwd >= 22 chars). */
   ufrag?: string;
   pwd?: string;
@@ -117,6 +123,7 @@ const DEFAULTS = {
   maxRemoteCandidates: 100,
   consentIntervalMs: 5000,
   consentTimeoutMs: 30_000,
+  autoRestart: false,
 };
 
 function positive(name: string, value: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
@@ -164,6 +171,7 @@ export function resolveOptions(options: IceAgentOptions = {}): ResolvedOptions {
   positive('unauthenticatedTimeoutMs', o.unauthenticatedTimeoutMs, 10, 600_000);
   positive('consentIntervalMs', o.consentIntervalMs, 10, 3_600_000);
   positive('consentTimeoutMs', o.consentTimeoutMs, o.consentIntervalMs, 86_400_000);
+  if (typeof o.autoRestart !== 'boolean') throw new InvalidArgumentError('autoRestart must be a boolean');
   if (o.addresses !== undefined) validateAddresses(o.addresses);
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
     throw new InvalidArgumentError('signal must be an AbortSignal');

@@ -41,6 +41,11 @@ export function describePair(session: Session): string {
   return `${d(session.conn.localCandidate)} -> ${d(session.conn.remoteCandidate)}`;
 }
 
+/** Whether either end of the selected pair is a TURN relay (RFC 6062: no half-close through coturn). */
+function isRelayed(conn: { localCandidate: Candidate; remoteCandidate: Candidate }): boolean {
+  return conn.localCandidate.type === 'relay' || conn.remoteCandidate.type === 'relay';
+}
+
 /** Ends our direction and waits (at most 2 s) until it has left, or the stream is gone. */
 function endAndFlush(stream: Duplex): Promise<void> {
   if (stream.destroyed) return Promise.resolve();
@@ -57,12 +62,11 @@ function endAndFlush(stream: Duplex): Promise<void> {
 }
 
 /**
- * After sending, let the peer (which ends once it has what it expects) end first, for at most 5 s. Our ICE
- * can be done before the peer's: a controlled peer that learned our parameters late still needs its own check
- * on the nominated pair answered, so exiting at once could leave it without a pair. Through coturn, which has
- * no half-close, our FIN first would also cost the peer the bytes still in the relay.
+ * After sending, wait (at most 5 s) for the peer, which ends once it has what it expects. Our ICE can be done
+ * before the peer's: a controlled peer that learned our parameters late still needs its own check on the
+ * nominated pair answered, so exiting at once could leave it without a pair.
  */
-function peerEndFirst(stream: Duplex): Promise<void> {
+function peerEnd(stream: Duplex): Promise<void> {
   if (stream.readableEnded || stream.destroyed) return Promise.resolve();
   return new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, 5000);
@@ -131,8 +135,12 @@ export async function runConnect(options: ConnectCommandOptions): Promise<number
       onProgress: (s, r) => progress.update(s, r),
     });
     progress.stop();
-    if (result.sentBytes > 0) await peerEndFirst(stream);
+    // Through coturn, which has no half-close, our FIN first would cost the peer the bytes still in the relay:
+    // there the peer ends first. A direct connection half-closes, so both ends may FIN at once (two senders
+    // that each waited for the other's FIN would both sit out the whole wait).
+    if (result.sentBytes > 0 && isRelayed(conn)) await peerEnd(stream);
     await endAndFlush(stream);
+    if (result.sentBytes > 0) await peerEnd(stream);
     report(
       {
         event: 'done',

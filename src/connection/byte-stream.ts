@@ -17,6 +17,7 @@ export class FramedByteStream extends Duplex {
   private finalCalled = false;
   private lingerOnFinal = false;
   private connectionError: IceTcpError | undefined;
+  private abandoned = false;
 
   constructor(private readonly framed: FramedConnection) {
     super({ allowHalfOpen: true });
@@ -61,6 +62,16 @@ export class FramedByteStream extends Duplex {
     else this.destroy(this.connectionError ?? new ClosedError('connection closed before both sides ended'));
   }
 
+  /**
+   * The connection moved on without the stream (an ICE restart): destroy it with `error` and leave the old
+   * connection to the agent, which closes it once the peer has switched too (a reset now would reach the peer
+   * before its own switch).
+   */
+  abandon(error: IceTcpError): void {
+    this.abandoned = true;
+    this.fail(error);
+  }
+
   /** IceConnection.close(): end our side, then give the peer the connection's linger to end its own. */
   closeGracefully(): void {
     this.lingerOnFinal = true;
@@ -103,8 +114,11 @@ export class FramedByteStream extends Duplex {
     const pending = this.waitingDrain;
     this.waitingDrain = undefined;
     pending?.(error ?? new ClosedError('stream destroyed'));
-    if (error) this.framed.reset();
-    else this.framed.close();
-    callback(error);
+    if (this.abandoned) callback(error);
+    else {
+      if (error) this.framed.reset();
+      else this.framed.close();
+      callback(error);
+    }
   }
 }

@@ -1,10 +1,18 @@
 import type { Duplex } from 'node:stream';
 import { EventEmitter } from 'eventemitter3';
 import type { Candidate } from '../candidate/types.js';
-import { ClosedError, FrameTooLargeError, type IceTcpError, InvalidArgumentError } from '../errors.js';
+import {
+  ClosedError,
+  FrameTooLargeError,
+  type IceTcpError,
+  InvalidArgumentError,
+  PathChangedError,
+} from '../errors.js';
 import { mayBeStunFrame } from '../framing/index.js';
 import type { FramedConnection } from '../transport/index.js';
 import { FramedByteStream } from './byte-stream.js';
+import { FramedPacketPath } from './framed-packet-path.js';
+import { PacketPathSwitch } from './packet-switch.js';
 
 /** Packets buffered while nobody listens yet, before the socket is paused (nothing is dropped). */
 const MAX_QUEUED_PACKETS = 256;
@@ -22,6 +30,8 @@ export interface IceConnectionEvents {
   /** The connection is gone: both directions ended, or it was reset. */
   close: [];
   error: [IceTcpError];
+  /** An ICE restart moved the connection to a new pair (`{ local, remote }`); it carries on there. */
+  'path-change': [{ local: Candidate; remote: Candidate }];
 }
 
 /**
@@ -37,10 +47,15 @@ export interface IceConnectionEvents {
  * connection".
  */
 export class IceConnection extends EventEmitter<IceConnectionEvents> {
-  /** The local candidate of the selected pair. */
-  readonly localCandidate: Candidate;
-  /** The remote candidate of the selected pair. */
-  readonly remoteCandidate: Candidate;
+  private local: Candidate;
+  private remote: Candidate;
+  private framed: FramedConnection;
+  /** Packets across ICE restarts: late ones from a superseded path are dropped, never duplicated or reordered. */
+  private readonly paths = new PacketPathSwitch((frame) => this.onFrame(frame));
+  /** Removes this connection's listeners from the current path's connection (it moves on a restart). */
+  private detach: (() => void) | undefined;
+  /** close() or reset() was called: the application is done, a restart does not bring it back. */
+  private endedByUs = false;
   private readonly queue: Buffer[] = [];
   private duplex: FramedByteStream | undefined;
   private closedFlag = false;
@@ -52,25 +67,63 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
 
   /** @internal the agent builds connections; applications get them from `agent.connect()`. */
   constructor(
-    private readonly framed: FramedConnection,
+    framed: FramedConnection,
     local: Candidate,
     remote: Candidate,
-    private readonly isControlFrame: (frame: Buffer) => boolean,
+    isControlFrame: (frame: Buffer) => boolean,
     earlyFrames: readonly Buffer[] = [],
   ) {
     super();
-    this.localCandidate = local;
-    this.remoteCandidate = remote;
-    framed.allowHalfOpen();
-    for (const f of earlyFrames) this.onFrame(f);
-    framed.on('frame', (f) => this.onFrame(f));
-    framed.on('end', () => this.onPeerEnd());
-    framed.on('drain', () => this.emit('drain'));
-    framed.on('error', (e) => {
-      this.duplex?.fail(e);
-      this.emit('error', e);
-    });
-    framed.on('close', () => this.onClose());
+    this.framed = framed;
+    this.local = local;
+    this.remote = remote;
+    this.usePath(framed, isControlFrame, earlyFrames, () => {});
+  }
+
+  /** The local candidate of the selected pair (the new one after an ICE restart). */
+  get localCandidate(): Candidate {
+    return this.local;
+  }
+
+  /** The remote candidate of the selected pair (the new one after an ICE restart). */
+  get remoteCandidate(): Candidate {
+    return this.remote;
+  }
+
+  /**
+   * @internal an ICE restart nominated a new pair: from now on packets go out on `framed`. The old path is still
+   * read until the peer's first packet on the new one (it sent everything else before), then `onOldPathDone`.
+   * A stream cannot follow (bytes in flight would be lost): it ends with `PathChangedError`. Returns false when
+   * the application already closed the connection (the new path is then closed too).
+   */
+  moveTo(
+    framed: FramedConnection,
+    pair: { local: Candidate; remote: Candidate },
+    isControlFrame: (frame: Buffer) => boolean,
+    earlyFrames: readonly Buffer[],
+    onOldPathDone: () => void,
+  ): boolean {
+    if (this.endedByUs || this.revoked) {
+      framed.close();
+      return false;
+    }
+    this.local = pair.local;
+    this.remote = pair.remote;
+    if (this.duplex && !this.duplex.destroyed) {
+      const error = new PathChangedError(
+        'an ICE restart moved the connection: the byte stream cannot follow',
+      );
+      this.duplex.abandon(error);
+      this.emit('error', error);
+    }
+    this.framed = framed;
+    this.usePath(framed, isControlFrame, earlyFrames, onOldPathDone);
+    // a path lost before the restart closed the connection: it is back (packet mode; README, "ICE restart")
+    this.closedFlag = false;
+    this.endPending = false;
+    this.emit('path-change', { local: pair.local, remote: pair.remote });
+    if (!this.duplex) this.emit('drain');
+    return true;
   }
 
   /** Local transport address of the TCP connection. */
@@ -130,12 +183,14 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
    * still arrives until it ends its side ('close' follows); a peer silent for 5 s without ending is reset.
    */
   close(): void {
+    this.endedByUs = true;
     if (this.duplex) this.duplex.closeGracefully();
     else this.framed.close();
   }
 
   /** Immediate close with RST: unsent data is dropped; the stream, if any, is destroyed without an error. */
   reset(): void {
+    this.endedByUs = true;
     if (!this.closedFlag) this.resetByUs = true;
     this.framed.reset();
   }
@@ -162,8 +217,37 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
     return this;
   }
 
+  /** Listens to the connection of the path in use (and only to it: an old path's end is not the peer's end). */
+  private usePath(
+    framed: FramedConnection,
+    isControlFrame: (frame: Buffer) => boolean,
+    earlyFrames: readonly Buffer[],
+    onSuperseded: () => void,
+  ): void {
+    this.detach?.();
+    framed.allowHalfOpen();
+    const onEnd = () => this.onPeerEnd();
+    const onDrain = () => this.emit('drain');
+    const onError = (e: IceTcpError) => {
+      this.duplex?.fail(e);
+      this.emit('error', e);
+    };
+    const onClose = () => this.onClose();
+    framed.on('end', onEnd);
+    framed.on('drain', onDrain);
+    framed.on('error', onError);
+    framed.on('close', onClose);
+    this.detach = () => {
+      framed.off('end', onEnd);
+      framed.off('drain', onDrain);
+      framed.off('error', onError);
+      framed.off('close', onClose);
+    };
+    this.paths.switchTo(new FramedPacketPath(framed, isControlFrame, earlyFrames, onSuperseded));
+  }
+
+  /** A frame that is not ICE's: a packet, or bytes of the stream. */
   private onFrame(frame: Buffer): void {
-    if (this.isControlFrame(frame)) return;
     if (this.duplex) {
       this.duplex.deliver(frame);
     } else if (this.listenerCount('packet') > 0 && this.queue.length === 0) {

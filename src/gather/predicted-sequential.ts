@@ -70,13 +70,24 @@ export async function gatherSequentialPredicted(
       }),
     ),
   );
+  emitPredicted(options, last.address, ports, soPorts, onEndpoint);
+}
+
+/** One `srflx so` candidate per predicted port, each on its own S-O port. */
+function emitPredicted(
+  options: SequentialPredictionOptions,
+  address: string,
+  ports: readonly number[],
+  soPorts: readonly SimultaneousOpenPort[],
+  onEndpoint: (endpoint: LocalEndpoint) => void,
+): void {
   ports.forEach((external, i) => {
     const port = soPorts[i] as SimultaneousOpenPort;
     const candidate = makeLocalCandidate({
       id: options.nextId(),
       type: 'srflx',
       tcpType: 'so',
-      address: last.address,
+      address,
       port: external,
       baseAddress: options.baseAddress,
       basePort: port.port,

@@ -8,8 +8,9 @@ import type { Signaller, SignalMessage } from './messages.js';
 /**
  * Wires an agent to a signaller, trickle both ways: sends our parameters, each local candidate as it is
  * gathered and end-of-candidates; applies the peer's messages to the agent. Errors in the peer's messages
- * are reported through `onError` (default: the agent's `'error'` event) and skipped. Returns a function that
- * detaches it.
+ * are reported through `onError` (default: the agent's `'error'` event) and skipped. While attached, an ICE
+ * restart travels too: our new parameters and candidates are sent, the peer's new parameters restart the
+ * agent. Returns a function that detaches it.
  */
 export function attachSignaller(
   agent: IceAgent,
@@ -25,14 +26,18 @@ export function attachSignaller(
     if (c === null) send({ type: 'end-of-candidates' });
     else send({ type: 'candidate', candidate: formatCandidate(c) });
   };
+  // an ICE restart: the new parameters first, the new generation's candidates follow in order
+  const onParameters = (p: { ufrag: string; pwd: string }) =>
+    send({ type: 'parameters', ufrag: p.ufrag, pwd: p.pwd });
   send({ type: 'parameters', ...agent.localParameters });
   // candidates gathered before we attached are not lost: replay them from the description
   for (const line of agent.localDescription()) {
     if (line.startsWith('a=candidate:')) send({ type: 'candidate', candidate: line.slice(2) });
   }
-  const alreadyComplete = agent.gatheringState === 'complete';
-  if (alreadyComplete) send({ type: 'end-of-candidates' });
-  else agent.on('candidate', onCandidate);
+  if (agent.gatheringState === 'complete') send({ type: 'end-of-candidates' });
+  // once gathering is complete, candidates come only from a restart's gathering
+  agent.on('candidate', onCandidate);
+  agent.on('parameters', onParameters);
 
   const unsubscribe = signaller.onMessage((message) => {
     try {
@@ -53,6 +58,7 @@ export function attachSignaller(
   });
   return () => {
     agent.off('candidate', onCandidate);
+    agent.off('parameters', onParameters);
     unsubscribe();
   };
 }

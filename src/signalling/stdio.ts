@@ -11,6 +11,12 @@ export const MAX_SIGNAL_LINE = 4096;
 export interface SdpLineSignallerOptions {
   /** Longer lines are reported through `onError` (SignallingError) and skipped. Default 4096. */
   maxLineLength?: number;
+  /**
+   * Keep reading after `a=end-of-candidates` and blank lines, so that the peer's ICE restarts (a new
+   * `a=ice-ufrag`/`a=ice-pwd` pair, its candidates, another end-of-candidates) reach the agent. Default false:
+   * reading stops at the end of the first description, and what follows on the input is the application's.
+   */
+  followRestarts?: boolean;
 }
 
 /**
@@ -23,8 +29,14 @@ export interface SdpLineSignallerOptions {
 export class SdpLineSignaller implements Signaller {
   private readonly handlers = new Set<(message: SignalMessage) => void>();
   private readonly backlog: SignalMessage[] = [];
+  /** The credentials read since the last parameters message: a restart's pair is complete with both. */
   private ufrag: string | undefined;
   private pwd: string | undefined;
+  /** The credentials of the last parameters message. */
+  private sent: { ufrag: string; pwd: string } | undefined;
+  /** This generation's end-of-candidates went out (a restart's parameters open the next one). */
+  private ended = false;
+  private readonly followRestarts: boolean;
   /** The peer's `a=ice-options` tokens other than `trickle`, sent along with its parameters. */
   private options: string[] | undefined;
   /** The options the last parameters message carried: a later options line re-sends them only if they changed. */
@@ -38,6 +50,7 @@ export class SdpLineSignaller implements Signaller {
     options: SdpLineSignallerOptions = {},
   ) {
     const maxLineLength = options.maxLineLength ?? MAX_SIGNAL_LINE;
+    this.followRestarts = options.followRestarts ?? false;
     const decoder = new StringDecoder('utf8');
     let partial = '';
     let skipping = false;
@@ -138,7 +151,11 @@ export class SdpLineSignaller implements Signaller {
       case 'end-of-candidates':
       case 'blank':
         // a blank line before anything arrived is just spacing, not the end
-        if (parsed.kind === 'blank' && this.ufrag === undefined) return;
+        if (parsed.kind === 'blank' && this.ufrag === undefined && this.sent === undefined) return;
+        if (this.followRestarts) {
+          this.endGeneration();
+          return;
+        }
         this.finish();
         stop();
         break;
@@ -147,19 +164,37 @@ export class SdpLineSignaller implements Signaller {
     }
   }
 
+  /**
+   * Once both credentials are in: the parameters message. A second pair (an ICE restart) is sent once both of
+   * its lines arrived, never as a mix of the old and the new; an options line re-sends the last pair.
+   */
   private maybeParameters(): void {
-    if (this.ufrag !== undefined && this.pwd !== undefined) {
-      const options = this.options ?? [];
-      this.sentOptions = options.join(' ');
-      const extra = options.length > 0 ? { options } : {};
-      this.emit({ type: 'parameters', ufrag: this.ufrag, pwd: this.pwd, ...extra });
-    }
+    const ufrag = this.ufrag ?? this.sent?.ufrag;
+    const pwd = this.pwd ?? this.sent?.pwd;
+    const fresh = this.ufrag !== undefined && this.pwd !== undefined;
+    if (ufrag === undefined || pwd === undefined || (!fresh && (this.ufrag ?? this.pwd) !== undefined))
+      return;
+    this.ufrag = undefined;
+    this.pwd = undefined;
+    this.sent = { ufrag, pwd };
+    this.ended = false;
+    const options = this.options ?? [];
+    this.sentOptions = options.join(' ');
+    const extra = options.length > 0 ? { options } : {};
+    this.emit({ type: 'parameters', ufrag, pwd, ...extra });
+  }
+
+  /** The end of one generation's candidates, once (a restart's reader goes on reading). */
+  private endGeneration(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.emit({ type: 'end-of-candidates' });
   }
 
   private finish(): void {
     if (this.done) return;
     this.done = true;
-    this.emit({ type: 'end-of-candidates' });
+    this.endGeneration();
   }
 
   private emit(message: SignalMessage): void {

@@ -31,9 +31,15 @@ describe('ice-tcp connect in process: test bytes', () => {
     expect(la.at(-1)).toBe('a=end-of-candidates');
     await exchangeRunLines(a, b);
     const connected = await a.waitFor('connected');
+    await b.waitFor('connected');
+    const connectedAt = performance.now();
     expect(connected.local).toMatchObject({ type: 'host', address: '127.0.0.1' });
     expect(typeof connected.elapsedMs).toBe('number');
     const [da, db] = await Promise.all([a.waitFor('done'), b.waitFor('done')]);
+    // Both send, so neither may wait for the other's FIN before its own (that deadlock lasts the whole 5 s
+    // wait): what 'done' takes beyond the transfer itself is the FIN exchange, milliseconds on loopback.
+    const transferSeconds = Math.max(Number(da.seconds), Number(db.seconds));
+    expect((performance.now() - connectedAt) / 1000 - transferSeconds).toBeLessThan(4);
     expect(da).toMatchObject({ sentBytes: n, receivedBytes: n, sha256Received: patternSha256(n) });
     expect(db).toMatchObject({ sentBytes: n, receivedBytes: n, sha256Received: patternSha256(n) });
     expect(da.megabytesPerSecond).toBeGreaterThanOrEqual(0);

