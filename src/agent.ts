@@ -198,6 +198,8 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     }
     const remote = this.remote ?? this.previousRemote;
     if (remote && remote.ufrag === parameters.ufrag && remote.pwd === parameters.pwd) return;
+    // after a failure nothing restarts: a new agent is needed
+    if (this.failure && remote) throw this.failure;
     if (this.remote && !(this.gen.initiatedHere && this.checklist?.selectedPair === undefined)) {
       // new credentials from the peer: it restarted (RFC 8445 §9.1.1), so do we, keeping our role
       log('the peer restarted ICE');

@@ -69,6 +69,10 @@ export class RetiredGeneration {
    */
   linger(): void {
     if (this.released) return;
+    if (this.link?.connection.peerEnded) {
+      this.release(true);
+      return;
+    }
     this.timer = setTimeout(() => this.release(true), RETIRED_PATH_LINGER_MS);
     this.timer.unref();
     this.link?.connection.once('end', () => this.release(true));

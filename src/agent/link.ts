@@ -145,7 +145,9 @@ export class Link {
     }
     if (message.isSuccess() || message.isError()) {
       if (this.transactions.resolve(message.transactionId, message)) return true;
-      if (this.handedOff) return false;
+      // After hand-off an answer signed by the peer is still ICE's (a check or consent check whose transaction
+      // already ended); only unsigned STUN can be the application's own.
+      if (this.handedOff && !this.owner.isOwnMessage(message)) return false;
       this.owner.onInputDropped(this, 'response to no transaction of ours');
       return true;
     }

@@ -33,7 +33,8 @@ export class FramedByteStream extends Duplex {
     if (piece.length === 0) return;
     if (this.destroyed) {
       // as the kernel answers data for a closed socket: nobody will read it, so the peer learns with a reset
-      this.framed.reset();
+      // (not after an abandon: the peer's stream ends at its own switch)
+      if (!this.abandoned) this.framed.reset();
       return;
     }
     if (!this.push(piece)) this.framed.pause();

@@ -3,7 +3,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildCheckRequest } from '../../src/agent/check-messages.js';
 import { encodeFrame, Rfc4571Deframer } from '../../src/framing/public.js';
 import { IceAgent } from '../../src/index.js';
-import { StunAttr, StunClass, StunMessage, StunMessageBuilder, StunMethod } from '../../src/stun/public.js';
+import {
+  StunAttr,
+  StunClass,
+  StunMessage,
+  StunMessageBuilder,
+  StunMethod,
+  shortTermKey,
+} from '../../src/stun/public.js';
 import { agentPair } from './helpers.js';
 
 /**
@@ -219,4 +226,32 @@ describe("a peer's error response", () => {
       expect(agent.getStats().pairs[0]?.state).toBe('failed');
     });
   }
+});
+
+describe("a late answer to ICE's own check after selection (item 7's sibling)", () => {
+  it('a response signed with the peer password but matching no transaction is dropped, never handed to the application', async () => {
+    const pair = agentPair(
+      { role: 'controlling', addresses: ['127.0.0.1'], tcpTypes: ['active', 'passive'] },
+      { role: 'controlled', addresses: ['127.0.0.1'], tcpTypes: ['active', 'passive'] },
+    );
+    cleanups.push(() => pair.close());
+    const [a, b] = await Promise.all([pair.alice.connect(), pair.bob.connect()]);
+    // what a check or consent check whose transaction already ended gets back: signed by the peer (alice)
+    const late = new StunMessageBuilder(StunMethod.Binding, StunClass.SuccessResponse, Buffer.alloc(12, 9))
+      .xorMappedAddress({ family: 4, address: '127.0.0.1', port: 9 })
+      .build({ integrityKey: shortTermKey(pair.alice.localParameters.pwd), fingerprint: true });
+    const packets: Buffer[] = [];
+    const next = new Promise<void>((resolve) =>
+      b.on('packet', (p) => {
+        packets.push(p);
+        if (p.toString() === 'after') resolve();
+      }),
+    );
+    const dropped = pair.bob.getStats().droppedMessages;
+    a.send(late);
+    a.send(Buffer.from('after'));
+    await next;
+    expect(packets.map((p) => p.toString())).toEqual(['after']);
+    expect(pair.bob.getStats().droppedMessages).toBe(dropped + 1);
+  });
 });

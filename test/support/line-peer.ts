@@ -48,7 +48,9 @@ export class LinePeer {
   }
 
   /** Resolves with the description lines printed before the first blank line. */
-  localLines(timeoutMs = 15_000): Promise<string[]> {
+  // a peer from source under tsx costs ~2 s of CPU before it prints; at CI load (two cores, the suite in
+  // parallel) its lines were seen after 11 s, so the wait is generous: a healthy run is no slower for it
+  localLines(timeoutMs = 45_000): Promise<string[]> {
     return this.until(
       () => {
         const blank = this.lines.indexOf('');
