@@ -200,7 +200,9 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     if (remote && remote.ufrag === parameters.ufrag && remote.pwd === parameters.pwd) return;
     // after a failure nothing restarts: a new agent is needed
     if (this.failure && remote) throw this.failure;
-    if (this.remote && !(this.gen.initiatedHere && this.checklist?.selectedPair === undefined)) {
+    const awaitingAnswer = this.gen.initiatedHere && this.checklist?.selectedPair === undefined;
+    // a generation whose restart failed is gone: whatever the peer sends now starts a new one
+    if (this.gen.abort.signal.aborted || (this.remote && !awaitingAnswer)) {
       // new credentials from the peer: it restarted (RFC 8445 §9.1.1), so do we, keeping our role
       log('the peer restarted ICE');
       this.beginRestart(false);

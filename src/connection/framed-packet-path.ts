@@ -10,13 +10,13 @@ export class FramedPacketPath implements PacketPath {
   private closed = false;
   private readonly onFrame: (frame: Buffer) => void;
   private deliver: ((packet: Buffer) => void) | undefined;
+  /** Set when a newer path replaces this one: the switch is done with this path, the agent may release it. */
+  onSuperseded: () => void = () => {};
 
   constructor(
     readonly framed: FramedConnection,
     private readonly isControlFrame: (frame: Buffer) => boolean,
     private readonly earlyFrames: readonly Buffer[],
-    /** The switch is done with this path (a packet came on a newer one): the agent may release it. */
-    private readonly onSuperseded: () => void,
   ) {
     this.onFrame = (frame) => {
       if (!this.closed && !this.isControlFrame(frame)) this.deliver?.(frame);

@@ -54,6 +54,7 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
   private readonly paths = new PacketPathSwitch((frame) => this.onFrame(frame));
   /** Removes this connection's listeners from the current path's connection (it moves on a restart). */
   private detach: (() => void) | undefined;
+  private currentPath: FramedPacketPath | undefined;
   /** close() or reset() was called: the application is done, a restart does not bring it back. */
   private endedByUs = false;
   private readonly queue: Buffer[] = [];
@@ -77,7 +78,7 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
     this.framed = framed;
     this.local = local;
     this.remote = remote;
-    this.usePath(framed, isControlFrame, earlyFrames, () => {});
+    this.usePath(framed, isControlFrame, earlyFrames);
   }
 
   /** The local candidate of the selected pair (the new one after an ICE restart). */
@@ -117,7 +118,8 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
       this.emit('error', error);
     }
     this.framed = framed;
-    this.usePath(framed, isControlFrame, earlyFrames, onOldPathDone);
+    if (this.currentPath) this.currentPath.onSuperseded = onOldPathDone;
+    this.usePath(framed, isControlFrame, earlyFrames);
     // a path lost before the restart closed the connection: it is back (packet mode; README, "ICE restart")
     this.closedFlag = false;
     this.endPending = false;
@@ -222,7 +224,6 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
     framed: FramedConnection,
     isControlFrame: (frame: Buffer) => boolean,
     earlyFrames: readonly Buffer[],
-    onSuperseded: () => void,
   ): void {
     this.detach?.();
     framed.allowHalfOpen();
@@ -243,7 +244,8 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
       framed.off('error', onError);
       framed.off('close', onClose);
     };
-    this.paths.switchTo(new FramedPacketPath(framed, isControlFrame, earlyFrames, onSuperseded));
+    this.currentPath = new FramedPacketPath(framed, isControlFrame, earlyFrames);
+    this.paths.switchTo(this.currentPath);
   }
 
   /** A frame that is not ICE's: a packet, or bytes of the stream. */

@@ -236,3 +236,55 @@ describe('autoRestart', () => {
     );
   });
 });
+
+describe('a restart that gets no answer', () => {
+  it('fails with an error event after connectTimeoutMs while the old path carries on; a later restart works', async () => {
+    const alice = new Agent({ role: 'controlling', addresses: ['127.0.0.1'], connectTimeoutMs: 1000 });
+    const bob = new Agent({ role: 'controlled', addresses: ['127.0.0.1'], connectTimeoutMs: 1000 });
+    cleanups.push(
+      () => alice.close(),
+      () => bob.close(),
+    );
+    const [sa, sb] = createInMemorySignallerPair();
+    const gate = new GatedSignaller(sb);
+    attachSignaller(alice, sa);
+    attachSignaller(bob, gate);
+    const [ca, cb] = await Promise.all([alice.connect(), bob.connect()]);
+    const states = recordStates(alice);
+    const failed = new Promise<IceTcpError>((resolve) => alice.once('error', resolve));
+    gate.hold();
+    alice.restart();
+    expect((await failed).code).toBe('ERR_ICE_TIMEOUT');
+    expect(alice.state).toBe('completed');
+    expect(states).toEqual([]);
+    await roundTrip(ca, cb);
+    // bob then reads alice's stale parameters and restarts; a fresh restart of alice's meets it
+    gate.release();
+    const moved = Promise.all([nextPathChange(ca, WAIT), nextPathChange(cb, WAIT)]);
+    alice.restart();
+    await moved;
+    await roundTrip(ca, cb);
+  });
+});
+
+describe('restarts that cross', () => {
+  it('both sides restart at once, or one side twice in a row: one switch, packets flow', async () => {
+    const p = connectedPair();
+    const [ca, cb] = await Promise.all([p.alice.connect(), p.bob.connect()]);
+    const errors: IceTcpError[] = [];
+    p.alice.on('error', (e) => errors.push(e));
+    p.bob.on('error', (e) => errors.push(e));
+    let moved = Promise.all([nextPathChange(ca, WAIT), nextPathChange(cb, WAIT)]);
+    p.alice.restart();
+    p.bob.restart();
+    await moved;
+    await roundTrip(ca, cb);
+    moved = Promise.all([nextPathChange(ca, WAIT), nextPathChange(cb, WAIT)]);
+    p.bob.restart();
+    p.bob.restart();
+    await moved;
+    await roundTrip(ca, cb);
+    expect([p.alice.state, p.bob.state]).toEqual(['completed', 'completed']);
+    expect(errors.map((e) => e.message)).toEqual([]);
+  });
+});
