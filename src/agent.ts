@@ -1,74 +1,49 @@
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import { RestartBackoff } from './agent/auto-restart.js';
-import { buildCheckRequest, buildKeepalive } from './agent/check-messages.js';
-import { type CheckOutcome, ConnectionPool } from './agent/connection-pool.js';
-import { ConsentSession, type PathEvent } from './agent/consent-session.js';
+import { checkPriority, publicCandidate, selectedPairOf } from './agent/candidate-view.js';
+import { CheckRound } from './agent/check-round.js';
+import type { CheckOutcome, ConnectionPool } from './agent/connection-pool.js';
+import type { ConsentSession, PathEvent } from './agent/consent-session.js';
 import { generateParameters, generateTieBreaker, type IceParameters } from './agent/credentials.js';
-import { Generation, RetiredGeneration } from './agent/generation.js';
+import type { IceAgentEvents } from './agent/events.js';
+import type { Generation } from './agent/generation.js';
+import { createChecklist, createGeneration } from './agent/generation-setup.js';
+import { Generations } from './agent/generations.js';
 import type { Link } from './agent/link.js';
+import { gatherLocal } from './agent/local-gathering.js';
 import { type IceAgentOptions, type IceRole, type ResolvedOptions, resolveOptions } from './agent/options.js';
-import { PairLog } from './agent/pair-log.js';
-import { PairSignals } from './agent/pair-signals.js';
+import { checkRemoteParameters, isEndOfCandidates, permittedAddresses } from './agent/remote-intake.js';
+import { moveConnection, openConnection, startConsentSession } from './agent/selected-path.js';
 import type { GatheringState, IceState } from './agent/state.js';
 import { buildStats, type IceStats } from './agent/stats.js';
 import { parseDescription } from './candidate/description.js';
-import { otherPreferenceOf } from './candidate/factory.js';
-import { candidatePriority } from './candidate/priority.js';
-import { formatCandidate, parseCandidate } from './candidate/sdp.js';
-import type { Candidate, LocalCandidate } from './candidate/types.js';
-import type { CandidatePair } from './checklist/index.js';
-import {
+import { formatCandidate } from './candidate/sdp.js';
+import type { Candidate } from './candidate/types.js';
+import type {
+  CandidatePair,
   Checklist,
-  type ChecklistAction,
-  type IncomingCheck,
-  type IncomingCheckResult,
+  ChecklistAction,
+  IncomingCheck,
+  IncomingCheckResult,
 } from './checklist/index.js';
-import { IceConnection } from './connection/ice-connection.js';
+import type { IceConnection } from './connection/ice-connection.js';
 import {
   AbortedError,
   CandidateLimitError,
   ClosedError,
   ConsentLostError,
-  GatherError,
   IceFailedError,
-  IceTcpError,
+  type IceTcpError,
   IceTimeoutError,
   InvalidArgumentError,
 } from './errors.js';
-import { defaultLocalAddresses, explicitLocalAddresses } from './gather/addresses.js';
-import { type GatherResource, gatherCandidates, type LocalEndpoint } from './gather/index.js';
-import { shortTermKey } from './stun/index.js';
+import type { LocalEndpoint } from './gather/index.js';
 
 const log = createDebug('ice-tcp:agent');
 
+export type { IceAgentEvents, SelectedPair } from './agent/events.js';
 export type { GatheringState, IceState } from './agent/state.js';
-
-/** The nominated pair, as reported by the `'selected-pair'` event. */
-export interface SelectedPair {
-  local: Candidate;
-  remote: Candidate;
-}
-
-/** Typed events of an {@link IceAgent}. */
-export interface IceAgentEvents {
-  /** A local candidate to signal to the peer; `null` once gathering is complete. */
-  candidate: [Candidate | null];
-  'gathering-state': [GatheringState];
-  /**
-   * The ICE state; for `'disconnected'` and `'failed'` the reason too: a `ConnectionLostError` or
-   * `ConsentLostError` once a pair was selected, the `IceFailedError`/`IceTimeoutError`/... of `connect()` before.
-   */
-  state: [state: IceState, reason?: IceTcpError];
-  'selected-pair': [SelectedPair];
-  /**
-   * Our new ufrag and password after an ICE restart (ours, or the peer's that we follow): signal them to the
-   * peer; the new generation's candidates follow as `'candidate'` events, then `null`.
-   */
-  parameters: [IceParameters];
-  /** A non-fatal problem (a STUN/TURN server failed, a bad remote candidate); fatal ones reject `connect()`. */
-  error: [IceTcpError];
-}
 
 /**
  * An ICE-TCP agent (RFC 8445 + RFC 6544): gathers TCP candidates, checks candidate pairs with the peer's,
@@ -77,36 +52,23 @@ export interface IceAgentEvents {
 export class IceAgent extends EventEmitter<IceAgentEvents> {
   private readonly options: ResolvedOptions;
   private readonly tieBreaker = generateTieBreaker();
-  /** The ICE generation in force (RFC 8445 §9): credentials, the peer's, the pool; a restart makes a new one. */
-  private gen: Generation;
-  /** The previous generation, while its selected connection still carries data (see agent/generation.ts). */
-  private retired: RetiredGeneration | undefined;
+  /** The generation in force (RFC 8445 §9), and the retired one while its connection still carries data. */
+  private readonly gens: Generations;
   /** A restart is under way: its deadline, and the old path's final verdict if it came meanwhile. */
   private restarting: { timer: NodeJS.Timeout; pathFailure?: IceTcpError } | undefined;
   /** `autoRestart`: the pending automatic restart, and the back-off between attempts. */
   private autoRestartTimer: NodeJS.Timeout | undefined;
   private readonly backoff = new RestartBackoff();
-  private endpoints = new Map<string, LocalEndpoint>();
-  private pendingRemote: Candidate[] = [];
-  /** Distinct remote candidate lines accepted, against maxRemoteCandidates. */
-  private remoteLines = new Set<string>();
-  private checklist: Checklist | undefined;
-  private pairSignals = new PairSignals();
-  private pairLog = new PairLog();
-  private remoteEnded = false;
-  /** The peer's credentials of the generation before this one: sent again, they are no restart. */
-  private previousRemote: IceParameters | undefined;
+  /** The generation's checks: endpoints, the peer's candidates, the checklist, the pairs' signals and log. */
+  private round: CheckRound;
   /** The role the last generation ended with: a restart keeps it. */
   private keptRole: IceRole | undefined;
   private sharedFirst = false;
-  private gathering: Promise<void> | undefined;
   private gatheringStateValue: GatheringState = 'new';
   private stateValue: IceState = 'new';
   private timer: NodeJS.Timeout | undefined;
   private pumping = false;
   private repump = false;
-  /** Sequential prediction is measuring the NAT: no check may open a flow through it (gather/probe-hold.ts). */
-  private checksHeld = false;
   private connection: IceConnection | undefined;
   /** Consent freshness and failure detection of the selected pair (RFC 7675). */
   private path: ConsentSession | undefined;
@@ -129,14 +91,23 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   constructor(options: IceAgentOptions = {}) {
     super();
     this.options = resolveOptions(options);
+    this.round = new CheckRound(this.options.maxRemoteCandidates);
     const generated = generateParameters();
-    this.gen = this.newGeneration(1, {
-      ufrag: this.options.ufrag ?? generated.ufrag,
-      pwd: this.options.pwd ?? generated.pwd,
-    });
+    this.gens = new Generations(
+      (id, params, initiatedHere) => this.newGeneration(id, params, initiatedHere),
+      {
+        ufrag: this.options.ufrag ?? generated.ufrag,
+        pwd: this.options.pwd ?? generated.pwd,
+      },
+    );
     const signal = this.options.signal;
     if (signal?.aborted) queueMicrotask(this.abortListener);
     else signal?.addEventListener('abort', this.abortListener, { once: true });
+  }
+
+  /** The ICE generation in force: credentials, the peer's, the pool; a restart makes a new one. */
+  private get gen(): Generation {
+    return this.gens.current;
   }
 
   private get params(): IceParameters {
@@ -153,10 +124,6 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
 
   private get pool(): ConnectionPool {
     return this.gen.pool;
-  }
-
-  private get resources(): GatherResource[] {
-    return this.gen.resources;
   }
 
   /** Our ufrag and password, to send to the peer (reading them marks this agent as the offerer). */
@@ -177,30 +144,25 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
 
   /** The role in force (it may change once after a role conflict); undefined before checks begin. */
   get role(): IceRole | undefined {
-    return this.checklist?.role ?? this.options.role;
+    return this.round.checklist?.role ?? this.options.role;
   }
 
   /** Gathers local candidates; each is emitted as `'candidate'`, then `null`. Idempotent. */
   gather(): Promise<void> {
     if (this.ended) return Promise.reject(this.ended);
-    this.gathering ??= this.runGathering();
-    return this.gathering;
+    this.round.gathering ??= this.runGathering();
+    return this.round.gathering;
   }
 
   /** Sets the peer's ufrag and password (RFC 8445 §5.3); checks start once these are known. */
   setRemoteParameters(parameters: { ufrag: string; pwd: string }): void {
     this.assertOpen();
-    if (!parameters || typeof parameters.ufrag !== 'string' || typeof parameters.pwd !== 'string') {
-      throw new InvalidArgumentError('remote parameters need string ufrag and pwd');
-    }
-    if (!/^[A-Za-z0-9+/]{4,256}$/.test(parameters.ufrag) || !/^[A-Za-z0-9+/]{22,256}$/.test(parameters.pwd)) {
-      throw new InvalidArgumentError('remote ufrag must be >= 4 and pwd >= 22 ice-chars (RFC 8445 §5.3)');
-    }
-    const remote = this.remote ?? this.previousRemote;
-    if (remote && remote.ufrag === parameters.ufrag && remote.pwd === parameters.pwd) return;
+    const next = checkRemoteParameters(parameters);
+    const remote = this.gens.lastRemote;
+    if (remote && remote.ufrag === next.ufrag && remote.pwd === next.pwd) return;
     // after a failure nothing restarts: a new agent is needed
     if (this.failure && remote) throw this.failure;
-    const awaitingAnswer = this.gen.initiatedHere && this.checklist?.selectedPair === undefined;
+    const awaitingAnswer = this.gen.initiatedHere && this.round.checklist?.selectedPair === undefined;
     // a generation whose restart failed is gone: whatever the peer sends now starts a new one
     if (this.gen.abort.signal.aborted || (this.remote && !awaitingAnswer)) {
       // new credentials from the peer: it restarted (RFC 8445 §9.1.1), so do we, keeping our role
@@ -210,7 +172,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
       // our restart is still open: the newest answer wins (both sides restarted at once, or we did it twice)
       log('the peer answered our restart again');
     }
-    this.remote = { ufrag: parameters.ufrag, pwd: parameters.pwd };
+    this.remote = next;
     this.maybeStart();
   }
 
@@ -240,32 +202,19 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
       log('remote candidate of the previous generation ignored');
       return;
     }
-    if (
-      candidate === null ||
-      (typeof candidate === 'string' && /^(a=)?end-of-candidates\s*$/.test(candidate.trim()))
-    ) {
-      this.remoteEnded = true;
-      this.checklist?.setRemoteEndOfCandidates(this.now());
+    if (isEndOfCandidates(candidate)) {
+      this.round.intake.ended = true;
+      this.round.checklist?.setRemoteEndOfCandidates(this.now());
       this.pump();
       return;
     }
-    const parsed =
-      typeof candidate === 'string' ? parseCandidate(candidate) : parseCandidate(formatCandidate(candidate));
-    const key = formatCandidate(parsed);
-    if (!this.remoteLines.has(key)) {
-      if (this.remoteLines.size >= this.options.maxRemoteCandidates)
-        throw new CandidateLimitError(this.options.maxRemoteCandidates);
-      this.remoteLines.add(key);
-    }
-    this.pool.permitRemote(parsed.address);
-    // a peer behind a NAT reaches our relay from its public IP: the raddr of its relay candidates
-    if (parsed.type === 'relay' && parsed.relatedAddress !== undefined)
-      this.pool.permitRemote(parsed.relatedAddress);
-    if (this.checklist) {
-      this.checklist.addRemoteCandidate(parsed, this.now());
+    const parsed = this.round.intake.admit(candidate);
+    for (const address of permittedAddresses(parsed)) this.pool.permitRemote(address);
+    if (this.round.checklist) {
+      this.round.checklist.addRemoteCandidate(parsed, this.now());
       this.pump();
     } else {
-      this.pendingRemote.push(parsed);
+      this.round.intake.hold(parsed);
     }
   }
 
@@ -277,7 +226,8 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
       `a=ice-pwd:${this.params.pwd}`,
       'a=ice-options:trickle',
     ];
-    for (const e of this.endpoints.values()) lines.push(`a=${formatCandidate(publicCandidate(e.candidate))}`);
+    for (const e of this.round.endpoints.values())
+      lines.push(`a=${formatCandidate(publicCandidate(e.candidate))}`);
     if (this.gatheringStateValue === 'complete') lines.push('a=end-of-candidates');
     return lines;
   }
@@ -335,8 +285,8 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     return buildStats({
       state: this.stateValue,
       role: this.role,
-      pairs: this.checklist?.pairs() ?? [],
-      selectedPairId: this.checklist?.selectedPair?.id,
+      pairs: this.round.checklist?.pairs() ?? [],
+      selectedPairId: this.round.checklist?.selectedPair?.id,
       bytesOf: (pairId) => this.pool.bytesOf(pairId),
       droppedMessages: this.pool.droppedMessages,
       consent: this.path?.stats,
@@ -351,65 +301,38 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     this.settle(this.ended);
     this.connection?.close();
     // the connection may still be on the old generation's path: its FIN goes out like any close()'s
-    this.retired?.release(true);
+    this.gens.retired?.release(true);
     this.shutdown();
     this.setState('closed');
   }
 
   /** A generation with its own pool: what the pool reports counts only while its generation is in force. */
   private newGeneration(id: number, params: IceParameters, initiatedHere = false): Generation {
-    const gen = new Generation(id, params, initiatedHere);
-    gen.pool = new ConnectionPool({
-      localUfrag: params.ufrag,
-      localPwd: params.pwd,
-      maxFrameSize: this.options.maxFrameSize,
-      dialTimeoutMs: this.options.dialTimeoutMs,
-      soRetryDelayMs: this.options.soRetryDelayMs,
-      soResynIntervalMs: this.options.soResynIntervalMs,
-      signal: gen.abort.signal,
-      pending: this.pendingLimits(),
-      remote: () => gen.remote,
-      events: {
-        onCheckOutcome: (pairId, outcome) => {
-          if (gen === this.gen) this.onCheckOutcome(pairId, outcome);
-        },
-        onInboundCheck: (check, answer) => this.onInboundCheckOf(gen, check, answer),
-        onConnectionLost: (pairId) => {
-          if (gen !== this.gen) return;
-          this.checklist?.onConnectionLost(pairId, this.now());
-          this.pump();
-        },
+    return createGeneration(id, params, initiatedHere, this.options, (gen) => ({
+      onCheckOutcome: (pairId, outcome) => {
+        if (gen === this.gen) this.onCheckOutcome(pairId, outcome);
       },
-    });
-    return gen;
+      onInboundCheck: (check, answer) => this.onInboundCheckOf(gen, check, answer),
+      onConnectionLost: (pairId) => {
+        if (gen !== this.gen) return;
+        this.round.checklist?.onConnectionLost(pairId, this.now());
+        this.pump();
+      },
+    }));
   }
 
   /**
-   * Starts a new generation (RFC 8445 §9). The old one is kept as {@link retired} when its pair carries the
-   * application's data, and discarded otherwise (a restart before any nomination, or a second restart).
+   * Starts a new generation (RFC 8445 §9). The old one is retired (agent/generations.ts) when its pair carries
+   * the application's data, and discarded otherwise (a restart before any nomination, or a second restart).
    */
   private beginRestart(initiatedHere: boolean): void {
-    const old = this.gen;
-    const selected = this.checklist?.selectedPair;
-    this.keptRole = this.checklist?.role ?? this.keptRole;
-    this.previousRemote = old.remote ?? this.previousRemote;
-    this.pairSignals.abortAllBut(selected?.id, 'ICE restart');
-    if (this.connection && selected) {
-      this.retired?.release(false);
-      this.retired = new RetiredGeneration(old, this.checklist, this.pool.linkOf(selected.id));
-    } else {
-      old.discard();
-    }
-    this.checklist = undefined;
-    this.endpoints = new Map();
-    this.pendingRemote = [];
-    this.remoteLines = new Set();
-    this.remoteEnded = false;
-    this.gathering = undefined;
-    this.checksHeld = false;
-    this.pairSignals = new PairSignals();
-    this.pairLog = new PairLog();
-    this.gen = this.newGeneration(old.id + 1, generateParameters(), initiatedHere);
+    const checklist = this.round.checklist;
+    const selected = checklist?.selectedPair;
+    this.keptRole = checklist?.role ?? this.keptRole;
+    this.round.pairSignals.abortAllBut(selected?.id, 'ICE restart');
+    const keep = this.connection && selected ? { checklist, link: this.pool.linkOf(selected.id) } : undefined;
+    this.gens.advance(initiatedHere, keep);
+    this.round = new CheckRound(this.options.maxRemoteCandidates);
     log('restart: generation %d (%s)', this.gen.id, initiatedHere ? 'ours' : "the peer's");
     if (this.connection) {
       // without a connection the first connect()'s deadline still runs; with one, the restart has its own
@@ -431,7 +354,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     if (!restarting || this.stateValue === 'closed') return;
     this.endRestart();
     log('%s', error.message);
-    this.pairSignals.abortAllBut(undefined, 'restart failed');
+    this.round.pairSignals.abortAllBut(undefined, 'restart failed');
     this.gen.discard();
     this.emit('error', error);
     if (restarting.pathFailure) this.failSelected(restarting.pathFailure);
@@ -474,15 +397,8 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
       this.onInboundCheck(check, answer);
       return;
     }
-    const checklist = this.retired?.generation === gen ? this.retired.checklist : undefined;
+    const checklist = this.gens.retiredChecklistOf(gen);
     if (checklist) answer(checklist.onIncomingCheck(check, this.now()));
-  }
-
-  private pendingLimits(): { maxPendingConnections: number; pendingDeadlineMs: number } {
-    return {
-      maxPendingConnections: this.options.maxUnauthenticatedConnections,
-      pendingDeadlineMs: this.options.unauthenticatedTimeoutMs,
-    };
   }
 
   /** Closed or aborted: a call that would start or feed ICE fails at once rather than being ignored. */
@@ -508,31 +424,17 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   private async runGathering(): Promise<void> {
     const gen = this.gen;
     this.setGatheringState('gathering');
-    const addresses = this.options.addresses
-      ? explicitLocalAddresses(this.options.addresses)
-      : defaultLocalAddresses(this.options.includeLoopback);
-    const { errors, resources } = await gatherCandidates(
-      {
-        addresses,
-        tcpTypes: this.options.tcpTypes,
-        portRange: this.options.portRange,
-        stunServers: this.options.stunServers,
-        turnServers: this.options.turnServers,
-        forceRelay: this.options.forceRelay,
-        timeoutMs: this.options.gatherTimeoutMs,
-        signal: gen.abort.signal,
-        nextId: () => `L${++this.idCounter}`,
-        maxFrameSize: this.options.maxFrameSize,
-        pending: this.pendingLimits(),
-        onError: (e) => this.emit('error', e),
-        onProbeHold: (held) => {
-          if (gen !== this.gen) return;
-          this.checksHeld = held;
-          if (!held) this.pump();
-        },
+    const { errors, resources } = await gatherLocal(this.options, {
+      signal: gen.abort.signal,
+      nextId: () => `L${++this.idCounter}`,
+      onError: (e) => this.emit('error', e),
+      onProbeHold: (held) => {
+        if (gen !== this.gen) return;
+        this.round.checksHeld = held;
+        if (!held) this.pump();
       },
-      (endpoint) => this.onEndpoint(endpoint, gen),
-    );
+      onEndpoint: (endpoint) => this.onEndpoint(endpoint, gen),
+    });
     if (gen.abort.signal.aborted) {
       // closed, aborted, failed or restarted meanwhile: what gathering still opened goes at once
       for (const r of resources) r.reset();
@@ -540,10 +442,8 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
       return;
     }
     gen.resources.push(...resources);
-    for (const err of errors) {
-      this.emit('error', err instanceof IceTcpError ? err : new GatherError(err.message, { cause: err }));
-    }
-    this.checklist?.setLocalGatheringComplete(this.now());
+    for (const err of errors) this.emit('error', err);
+    this.round.checklist?.setLocalGatheringComplete(this.now());
     this.setGatheringState('complete');
     this.emit('candidate', null);
     this.pump();
@@ -554,37 +454,22 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
       gen.pool.releaseEndpoint(endpoint);
       return;
     }
-    this.endpoints.set(endpoint.candidate.id, endpoint);
+    this.round.endpoints.set(endpoint.candidate.id, endpoint);
     this.pool.addEndpoint(endpoint);
-    this.checklist?.addLocalCandidate(endpoint.candidate, this.now());
+    this.round.checklist?.addLocalCandidate(endpoint.candidate, this.now());
     this.emit('candidate', publicCandidate(endpoint.candidate));
     this.pump();
   }
 
   private ensureChecklist(): Checklist {
-    if (!this.checklist) {
-      // RFC 8445 §9: a restart keeps the role in force
-      const role: IceRole =
-        this.keptRole ?? this.options.role ?? (this.sharedFirst ? 'controlling' : 'controlled');
-      const now = this.now();
-      this.checklist = new Checklist({
-        role,
-        tieBreaker: this.tieBreaker,
-        pacingMs: this.options.checkPacingMs,
-        checkTimeoutMs: this.options.checkTimeoutMs,
-        passiveGraceMs: this.options.passiveGraceMs,
-        maxPairs: this.options.maxPairs,
-        nominationWaitMs: this.options.nominationWaitMs,
-        relayNominationWaitMs: this.options.relayNominationWaitMs,
-        remoteEndOfCandidatesTimeoutMs: this.options.remoteEndOfCandidatesTimeoutMs,
-      });
-      for (const e of this.endpoints.values()) this.checklist.addLocalCandidate(e.candidate, now);
-      if (this.gatheringStateValue === 'complete') this.checklist.setLocalGatheringComplete(now);
-      for (const c of this.pendingRemote.splice(0)) this.checklist.addRemoteCandidate(c, now);
-      if (this.remoteEnded) this.checklist.setRemoteEndOfCandidates(now);
-      log('checklist created, role %s', role);
-    }
-    return this.checklist;
+    if (this.round.checklist) return this.round.checklist;
+    // RFC 8445 §9: a restart keeps the role in force
+    const role: IceRole =
+      this.keptRole ?? this.options.role ?? (this.sharedFirst ? 'controlling' : 'controlled');
+    const checklist = createChecklist(this.options, role, this.tieBreaker);
+    this.round.adopt(checklist, this.gatheringStateValue === 'complete', this.now());
+    log('checklist created, role %s', role);
+    return checklist;
   }
 
   private maybeStart(): void {
@@ -601,7 +486,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
 
   /** The pool's report of our check: the checklist learns it, then runs. */
   private onCheckOutcome(pairId: string, outcome: CheckOutcome): void {
-    const checklist = this.checklist;
+    const checklist = this.round.checklist;
     if (!checklist) return;
     const now = this.now();
     if (outcome.kind === 'success') checklist.onCheckSuccess(pairId, now);
@@ -619,7 +504,12 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
 
   /** Runs the checklist: executes its due actions, then sleeps until its next wake-up. */
   private pump(): void {
-    if (!this.checklist || this.checksHeld || this.stateValue === 'closed' || this.stateValue === 'new')
+    if (
+      !this.round.checklist ||
+      this.round.checksHeld ||
+      this.stateValue === 'closed' ||
+      this.stateValue === 'new'
+    )
       return;
     if (this.pumping) {
       this.repump = true;
@@ -629,21 +519,19 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     try {
       do {
         this.repump = false;
-        for (const action of this.checklist.poll(this.now())) this.execute(action);
+        for (const action of this.round.checklist.poll(this.now())) this.execute(action);
         for (const event of this.path?.poll(this.now()) ?? []) this.onPathEvent(event);
       } while (this.repump);
     } finally {
       this.pumping = false;
     }
-    const checklist = this.checklist;
-    this.pairSignals.abortMissing((pairId) => checklist.getPair(pairId) !== undefined);
-    this.pairLog.observe(checklist.pairs());
+    this.round.afterRun();
     this.schedule();
   }
 
   private schedule(): void {
     this.clearTimers();
-    const wake = earliest(this.checklist?.nextWakeup(), this.path?.nextWakeup());
+    const wake = earliest(this.round.checklist?.nextWakeup(), this.path?.nextWakeup());
     if (wake === undefined || this.stateValue === 'closed' || this.stateValue === 'failed') return;
     this.timer = setTimeout(() => this.onTimer(), Math.max(0, Math.ceil(wake - this.now())));
     // consent runs as long as the connection lives, and the socket keeps the process alive by itself: a
@@ -677,23 +565,23 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   private execute(action: ChecklistAction): void {
     switch (action.type) {
       case 'check': {
-        const pair = this.checklist?.getPair(action.pairId);
+        const pair = this.round.checklist?.getPair(action.pairId);
         if (!pair || !this.remote) return;
-        this.pairLog.checkSent(pair, action.useCandidate, action.triggered);
+        this.round.pairLog.checkSent(pair, action.useCandidate, action.triggered);
         const params = {
           useCandidate: action.useCandidate,
           priority: checkPriority(pair),
-          role: this.checklist?.role ?? 'controlling',
+          role: this.round.checklist?.role ?? 'controlling',
           tieBreaker: this.tieBreaker,
         } as const;
-        this.pool.check(pair, params, this.pairSignals.signalOf(pair.id));
+        this.pool.check(pair, params, this.round.pairSignals.signalOf(pair.id));
         break;
       }
       case 'pair-succeeded':
         if (this.stateValue === 'checking') this.setState('connected');
         break;
       case 'pair-failed':
-        this.pairSignals.abort(action.pairId, 'failed');
+        this.round.pairSignals.abort(action.pairId, 'failed');
         this.pool.dropPair(action.pairId);
         break;
       case 'role-changed':
@@ -703,8 +591,8 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
         this.onSelected(action.pairId);
         break;
       case 'failed':
-        this.pairLog.observe(this.checklist?.pairs() ?? []);
-        this.pairLog.summary(action.reason, this.checklist?.pairs() ?? []);
+        this.round.pairLog.observe(this.round.checklist?.pairs() ?? []);
+        this.round.pairLog.summary(action.reason, this.round.checklist?.pairs() ?? []);
         if (this.restarting) this.restartFailed(new IceFailedError(`ICE restart failed: ${action.reason}`));
         else this.fail(new IceFailedError(`ICE failed: ${action.reason}`));
         break;
@@ -712,32 +600,25 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   }
 
   private onSelected(pairId: string): void {
-    const pair = this.checklist?.getPair(pairId);
+    const pair = this.round.checklist?.getPair(pairId);
     const link = this.pool.linkOf(pairId);
     if (!pair || !link) {
       this.fail(new IceFailedError('nominated pair has no connection'));
       return;
     }
-    this.pairLog.nominated(pair);
-    this.pairSignals.abortAllBut(pairId, 'another pair was nominated');
+    this.round.pairLog.nominated(pair);
+    this.round.pairSignals.abortAllBut(pairId, 'another pair was nominated');
     link.handedOff = true;
     if (this.connection) {
       this.switchPath(this.connection, pair, link);
       return;
     }
-    const connection = new IceConnection(
-      link.connection,
-      publicCandidate(pair.local),
-      candidateFields(pair.remote),
-      (frame) => link.handleControlFrame(frame),
-      link.takeHeldFrames(),
-    );
-    link.connection.resume();
+    const connection = openConnection(pair, link);
     this.connection = connection;
     this.pool.keepOnly(pairId);
     this.path = this.startConsent(pair, link);
     if (this.stateValue === 'checking') this.setState('connected');
-    this.emit('selected-pair', { local: publicCandidate(pair.local), remote: candidateFields(pair.remote) });
+    this.emit('selected-pair', selectedPairOf(pair));
     this.setState('completed');
     log('selected %s after %d ms', pairId, Math.round(this.now()));
     for (const w of this.waiters) w.resolve(connection);
@@ -746,17 +627,10 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
 
   /** A restart's pair is nominated: the application's connection moves to it, the old path is let go. */
   private switchPath(connection: IceConnection, pair: CandidatePair, link: Link): void {
-    const retired = this.retired;
+    const retired = this.gens.retired;
     this.path?.stop();
-    const selected = { local: publicCandidate(pair.local), remote: candidateFields(pair.remote) };
-    const moved = connection.moveTo(
-      link.connection,
-      selected,
-      (frame) => link.handleControlFrame(frame),
-      link.takeHeldFrames(),
-      () => retired?.release(true),
-    );
-    link.connection.resume();
+    const selected = selectedPairOf(pair);
+    const moved = moveConnection(connection, selected, link, () => retired?.release(true));
     this.pool.keepOnly(pair.id);
     this.endRestart();
     this.cancelAutoRestart();
@@ -771,36 +645,19 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
 
   private startConsent(pair: CandidatePair, link: Link): ConsentSession {
     // captured now: a restart replaces the agent's credentials, this pair keeps its generation's
-    const remote = this.remote;
-    const params = this.params;
-    const checklist = this.checklist;
-    const remoteKey = remote ? shortTermKey(remote.pwd) : undefined;
-    const localKey = shortTermKey(params.pwd);
-    const session = new ConsentSession({
+    const checklist = this.round.checklist;
+    return startConsentSession({
+      pair,
       link,
+      params: this.params,
+      remote: this.remote,
+      role: () => checklist?.role ?? 'controlling',
+      tieBreaker: this.tieBreaker,
       intervalMs: this.options.consentIntervalMs,
       timeoutMs: this.options.consentTimeoutMs,
-      rttMs: pair.rttMs,
-      // RFC 7675 §5.1: a consent check is an ICE check of the pair, without USE-CANDIDATE
-      buildCheck: (transactionId) =>
-        buildCheckRequest({
-          localUfrag: params.ufrag,
-          remoteUfrag: remote?.ufrag ?? '',
-          remotePwd: remote?.pwd ?? '',
-          priority: checkPriority(pair),
-          role: checklist?.role ?? 'controlling',
-          tieBreaker: this.tieBreaker,
-          useCandidate: false,
-          transactionId,
-        }).bytes,
-      authentic: (response) =>
-        remoteKey !== undefined && response.hasIntegrity() && response.verifyIntegrity(remoteKey),
-      keepalive: () => buildKeepalive(localKey),
       now: () => this.now(),
       wake: () => this.pump(),
     });
-    session.start(this.now());
-    return session;
   }
 
   /** The selected pair's fate: disconnected ⇄ completed, then failed (README, "Connection states"). */
@@ -833,7 +690,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     this.restarting.pathFailure = reason;
     this.path?.stop();
     this.path = undefined;
-    this.retired?.release(false);
+    this.gens.retired?.release(false);
     if (this.stateValue === 'completed') this.setState('disconnected', reason);
   }
 
@@ -866,12 +723,12 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     this.gen.abort.abort();
     this.endRestart();
     this.cancelAutoRestart();
-    this.retired?.release(false);
-    this.pairSignals.abortAllBut(this.checklist?.selectedPair?.id, 'agent stopped');
+    this.gens.retired?.release(false);
+    this.round.pairSignals.abortAllBut(this.round.checklist?.selectedPair?.id, 'agent stopped');
     this.path?.stop();
     this.clearTimers();
-    this.pool.closeAll(this.checklist?.selectedPair?.id);
-    for (const r of this.resources.splice(0)) r.reset();
+    this.pool.closeAll(this.round.checklist?.selectedPair?.id);
+    for (const r of this.gen.resources.splice(0)) r.reset();
   }
 
   private setState(state: IceState, reason?: IceTcpError): void {
@@ -888,42 +745,8 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   }
 }
 
-/** RFC 8445 §7.1.1: a check's PRIORITY is what a peer-reflexive candidate learned from it would get. */
-function checkPriority(pair: CandidatePair): number {
-  return candidatePriority({
-    type: 'prflx',
-    tcpType: pair.local.tcpType,
-    otherPreference: otherPreferenceOf(pair.local.priority),
-  });
-}
-
 /** The sooner of two optional wake-up times. */
 function earliest(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;
   return b === undefined ? a : Math.min(a, b);
-}
-
-/** The candidate as signalled: without the agent's internal id and base. */
-function publicCandidate(c: LocalCandidate | Candidate): Candidate {
-  return { ...candidateFields(c), port: c.tcpType === 'active' ? 9 : c.port };
-}
-
-/**
- * Only the {@link Candidate} fields: a remote candidate as the application sees it, without the checklist's
- * id. Its port is kept: a peer-reflexive active candidate's is the peer's real source port, not 9.
- */
-function candidateFields(c: Candidate): Candidate {
-  return {
-    foundation: c.foundation,
-    component: c.component,
-    transport: 'TCP',
-    priority: c.priority,
-    address: c.address,
-    port: c.port,
-    type: c.type,
-    tcpType: c.tcpType,
-    ...(c.relatedAddress !== undefined ? { relatedAddress: c.relatedAddress } : {}),
-    ...(c.relatedPort !== undefined ? { relatedPort: c.relatedPort } : {}),
-    extensions: [...c.extensions],
-  };
 }

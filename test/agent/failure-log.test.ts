@@ -33,7 +33,11 @@ async function deadEnds(): Promise<{ refused: number; silent: number }> {
   const refused = (probe.address() as net.AddressInfo).port;
   await new Promise<void>((r) => probe.close(() => r()));
   const held: net.Socket[] = [];
-  const silent = net.createServer((s) => held.push(s));
+  const silent = net.createServer((s) => {
+    // the agent resets its timed-out dials: without a listener that ECONNRESET would be an uncaught error
+    s.on('error', () => undefined);
+    held.push(s);
+  });
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
   cleanup.push(() => {
     for (const s of held) s.destroy();
