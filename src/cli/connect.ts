@@ -5,7 +5,7 @@ import type { Candidate } from '../candidate/types.js';
 import { bridgeStdio } from './bridge.js';
 import type { CliIo } from './io.js';
 import { progressLine } from './progress.js';
-import { connectSession, type Session } from './session.js';
+import { connectSession, peerReady, type Session } from './session.js';
 import { transfer } from './transfer.js';
 
 /** Options of `ice-tcp connect`. */
@@ -118,7 +118,7 @@ export async function runConnect(options: ConnectCommandOptions): Promise<number
     report(connected, `connected: ${describePair(session)}`);
     const stream = conn.stream();
     if (bridge) {
-      const result = await bridgeStdio(stream, stdin, stdout);
+      const result = await bridgeStdio(stream, stdin, stdout, (heard) => peerReady(session!, stream, heard));
       report(
         { event: 'done', ...result },
         `done: ${result.sentBytes} bytes sent, ${result.receivedBytes} received`,
@@ -135,10 +135,11 @@ export async function runConnect(options: ConnectCommandOptions): Promise<number
       onProgress: (s, r) => progress.update(s, r),
     });
     progress.stop();
-    // Through coturn, which has no half-close, our FIN first would cost the peer the bytes still in the relay:
-    // there the peer ends first. A direct connection half-closes, so both ends may FIN at once (two senders
-    // that each waited for the other's FIN would both sit out the whole wait).
+    // Our FIN must not reach a peer still checking (peerReady). Through coturn, which has no half-close, our FIN
+    // first would also cost the peer the bytes still in the relay: there the peer ends first. A direct pair
+    // half-closes, so two senders FIN at once rather than each sit out the whole wait for the other's FIN.
     if (result.sentBytes > 0 && isRelayed(conn)) await peerEnd(stream);
+    else await peerReady(session, stream, () => result.receivedBytes > 0);
     await endAndFlush(stream);
     if (result.sentBytes > 0) await peerEnd(stream);
     report(

@@ -1,11 +1,11 @@
 import { access } from 'node:fs/promises';
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IceAgentOptions } from '../agent/options.js';
 import { IceAgent } from '../agent.js';
 import type { IceConnection } from '../connection/ice-connection.js';
 import { attachSignaller } from '../signalling/attach.js';
-import type { Signaller } from '../signalling/messages.js';
+import type { Signaller, SignalMessage } from '../signalling/messages.js';
 import { SdpLineSignaller } from '../signalling/stdio.js';
 import { followFile } from './remote-lines.js';
 import { signallerForRendezvous } from './rendezvous-hook.js';
@@ -60,6 +60,23 @@ function fileInput(path: string, signal: AbortSignal): Readable {
 }
 
 /**
+ * The signaller with `observe` called before its one handler for each of the peer's messages. A signaller
+ * keeps the messages that arrive before a handler and gives them to the first one that registers: a second
+ * handler of our own would take them from the agent's (seen with the rendezvous, whose messages can all
+ * arrive before the session subscribes), so the session watches through the agent's handler instead.
+ */
+export function tapMessages(signaller: Signaller, observe: (message: SignalMessage) => void): Signaller {
+  return {
+    send: (message) => signaller.send(message),
+    onMessage: (handler) =>
+      signaller.onMessage((message) => {
+        observe(message);
+        handler(message);
+      }),
+  };
+}
+
+/**
  * Starts the agent, signals through what the options name and resolves once a pair is nominated. When the
  * peer's lines come from `input` (stdin), reading stops after their blank line, so what follows is left in
  * `input` as data.
@@ -81,12 +98,12 @@ export async function connectSession(options: SessionOptions): Promise<Session> 
       options.warn(`ignored remote line: ${(err as Error).message}`),
     );
   }
-  signaller.onMessage((m) => {
+  const observed = tapMessages(signaller, (m) => {
     if (m.type === 'parameters') remoteAt = performance.now();
     if (m.type === 'end-of-candidates') stopReading.abort();
   });
   try {
-    attachSignaller(agent, signaller, (err) => options.warn(`signalling: ${err.message}`));
+    attachSignaller(agent, observed, (err) => options.warn(`signalling: ${err.message}`));
     const conn = await agent.connect();
     return { agent, conn, remoteAt, close: () => signaller.close?.() };
   } catch (err) {
@@ -96,4 +113,27 @@ export async function connectSession(options: SessionOptions): Promise<Session> 
   } finally {
     stopReading.abort();
   }
+}
+
+/** How long {@link peerReady} waits at most (ms): a peer that is done and silent must not hold us for ever. */
+const PEER_READY_MAX_MS = 5000;
+
+/**
+ * Resolves once the peer's ICE is surely done, so that our FIN cannot break it: a FIN reaching a controlled
+ * peer before its own check on the nominated pair was answered closes that connection and fails its ICE
+ * (it learned our parameters late). Evidence: we answered a check of the peer on the selected pair (TCP
+ * delivers that answer before our FIN), or the peer sent data (`heard()`) or ended: it does so only once
+ * connected.
+ */
+export async function peerReady(session: Session, stream: Duplex, heard: () => boolean): Promise<void> {
+  const answered = () => session.agent.getStats().pairs.some((p) => p.selected && p.checksReceived > 0);
+  const deadline = performance.now() + PEER_READY_MAX_MS;
+  while (
+    !heard() &&
+    !stream.readableEnded &&
+    !stream.destroyed &&
+    !answered() &&
+    performance.now() < deadline
+  )
+    await sleep(10);
 }

@@ -19,7 +19,10 @@ export type SignalMessage =
 export interface Signaller {
   /** Sends one message to the peer. */
   send(message: SignalMessage): void | Promise<void>;
-  /** Registers the handler for the peer's messages; returns a function that unregisters it. */
+  /**
+   * Registers the handler for the peer's messages; returns a function that unregisters it. Messages that came
+   * before any handler are kept for the first one that registers: use one handler (wrap it to watch).
+   */
   onMessage(handler: (message: SignalMessage) => void): () => void;
 }
 
