@@ -46,38 +46,36 @@ function isRelayed(conn: { localCandidate: Candidate; remoteCandidate: Candidate
   return conn.localCandidate.type === 'relay' || conn.remoteCandidate.type === 'relay';
 }
 
-/** Ends our direction and waits (at most 2 s) until it has left, or the stream is gone. */
-function endAndFlush(stream: Duplex): Promise<void> {
-  if (stream.destroyed) return Promise.resolve();
+/**
+ * Resolves at the first of `events` on the stream or after `ms`, whichever comes first, after calling `start`
+ * (which may emit one of them at once); its listeners go with it.
+ */
+function firstOf(stream: Duplex, events: readonly string[], ms: number, start: () => void): Promise<void> {
   return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 2000);
     const done = () => {
       clearTimeout(timer);
+      for (const e of events) stream.off(e, done);
       resolve();
     };
-    stream.once('finish', done);
-    stream.once('close', done);
-    stream.end();
+    const timer = setTimeout(done, ms);
+    for (const e of events) stream.once(e, done);
+    start();
   });
 }
 
+/** Ends our direction and waits (at most 2 s) until it has left, or the stream is gone. */
+function endAndFlush(stream: Duplex): Promise<void> {
+  if (stream.destroyed) return Promise.resolve();
+  return firstOf(stream, ['finish', 'close'], 2000, () => stream.end());
+}
+
 /**
- * After sending, wait (at most 5 s) for the peer, which ends once it has what it expects. Our ICE can be done
- * before the peer's: a controlled peer that learned our parameters late still needs its own check on the
- * nominated pair answered, so exiting at once could leave it without a pair.
+ * Waits (at most 5 s) for the peer's end: it ends once it has what it expects, and until then our agent must
+ * stay to answer its checks and consent checks.
  */
 function peerEnd(stream: Duplex): Promise<void> {
   if (stream.readableEnded || stream.destroyed) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 5000);
-    const done = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    stream.once('end', done);
-    stream.once('close', done);
-    stream.resume();
-  });
+  return firstOf(stream, ['end', 'close'], 5000, () => stream.resume());
 }
 
 /**

@@ -6,18 +6,18 @@ import { RendezvousServer } from './server.js';
 export interface RunRendezvousIo {
   /** One line of output (a JSON object with `json`, else text). */
   print(line: string): void;
-  /** Resolves when the server should stop (default: SIGINT or SIGTERM). */
-  stopped?: Promise<unknown>;
+  /** Resolves when the server should stop (the CLI's SIGINT or SIGTERM). */
+  stopped: Promise<unknown>;
 }
 
 /**
- * `ice-tcp rendezvous`: starts a {@link RendezvousServer}, prints where it listens, and runs until stopped
- * (SIGINT or SIGTERM by default). Without `token`, ICE_TCP_RENDEZVOUS_TOKEN is the token if set. Rejects with the start error (InvalidArgumentError, a listen error, or
+ * `ice-tcp rendezvous`: starts a {@link RendezvousServer}, prints where it listens, and runs until
+ * `io.stopped`. Without `token`, ICE_TCP_RENDEZVOUS_TOKEN is the token if set. Rejects with the start error (InvalidArgumentError, a listen error, or
  * SignallingError when Redis is unreachable) so that the CLI exits non-zero with a typed message.
  */
 export async function runRendezvous(
   options: RendezvousOptions & { json?: boolean },
-  io: RunRendezvousIo = { print: (line) => process.stdout.write(`${line}\n`) },
+  io: RunRendezvousIo,
 ): Promise<void> {
   const { json = false, ...given } = options;
   // the environment keeps the secret out of the process list, where a --token flag would show it
@@ -41,19 +41,7 @@ export async function runRendezvous(
       : `rendezvous listening on ${info.url}${info.token ? ' (token required)' : ''}` +
           (info.redis ? `, rooms shared through ${info.redis}` : ''),
   );
-  await (io.stopped ?? signalled());
+  await io.stopped;
   await server.close();
   if (json) io.print(JSON.stringify({ event: 'closed' }));
-}
-
-function signalled(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }

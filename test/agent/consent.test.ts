@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { IceAgent, IceState, IceTcpError } from '../../src/index.js';
+import type { IceTcpError } from '../../src/index.js';
+import { nextState, recordStates } from '../support/consent-watch.js';
 import { fakePeer } from './consent-fake-peer.js';
 import { proxiedPair } from './consent-proxy.js';
 import { agentPair, roundTrip } from './helpers.js';
@@ -15,36 +16,6 @@ const cleanups: Array<() => void> = [];
 afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
-
-interface StateChange {
-  state: IceState;
-  reason: IceTcpError | undefined;
-  at: number;
-}
-
-/** Every 'state' event from now on, with its reason and time. */
-function recordStates(agent: IceAgent): StateChange[] {
-  const seen: StateChange[] = [];
-  agent.on('state', (state, reason) => seen.push({ state, reason, at: performance.now() }));
-  return seen;
-}
-
-/** Resolves at the agent's next change to `state`; rejects after `ms` so a hang fails the test, not its timeout. */
-function nextState(agent: IceAgent, state: IceState, ms: number): Promise<StateChange> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no '${state}' within ${ms} ms (now ${agent.state})`)),
-      ms,
-    );
-    const listener = (s: IceState, reason?: IceTcpError) => {
-      if (s !== state) return;
-      clearTimeout(timer);
-      agent.off('state', listener);
-      resolve({ state: s, reason, at: performance.now() });
-    };
-    agent.on('state', listener);
-  });
-}
 
 const consent = { consentIntervalMs: INTERVAL, consentTimeoutMs: TIMEOUT };
 
