@@ -54,6 +54,9 @@ function first<T>(set: Set<T>): T | undefined {
   return undefined;
 }
 
+/** More connections than a client of a STUN server has open at once: such a source pays first at the cap. */
+const CROWDED = 8;
+
 const V4_MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
 
 /** The per-source key: an IPv6 host usually owns a whole /64, so its addresses count as one source. */
@@ -73,9 +76,11 @@ export function sourceKey(address: string): string {
 }
 
 /**
- * Which TCP connections a STUN server keeps. A newcomer is always admitted: at the global or per-source cap
- * the connection that made progress longest ago is reset instead, so a flood of idle or dripping
- * connections only ever pushes out its own kind. Only a complete request counts as progress, so a byte at
+ * Which TCP connections a STUN server keeps. A newcomer is always admitted: at the per-source cap that
+ * source's connection that made progress longest ago is reset; at the global cap the stalest one of the
+ * source holding the most connections if it holds more than a client would (else the globally stalest), so a
+ * flood of idle or dripping connections only ever pushes out its own kind, and a client is not pushed out by
+ * the churn of a flood from a few addresses. Only a complete request counts as progress, so a byte at
  * a time does not keep a connection: one that completes no request within `requestTimeoutMs` of its
  * accept, or none within `idleTimeoutMs` of its last, is reset by {@link sweep}. No per-connection timer.
  */
@@ -83,6 +88,9 @@ export class ConnectionTable {
   private readonly policy: ConnectionPolicy;
   private readonly all = new Group();
   private readonly byIp = new Map<string, Group>();
+  /** Sources by how many connections they hold, to find a largest one in O(1). */
+  private readonly bySize = new Map<number, Set<Group>>();
+  private largest = 0;
   private readonly entries = new Map<net.Socket, { entry: Entry; ipEntry: Entry; key: string }>();
   private readonly evict: (socket: net.Socket, reason: EvictionReason) => void;
 
@@ -111,11 +119,12 @@ export class ConnectionTable {
       this.byIp.set(key, group);
     }
     if (group.size >= this.policy.maxConnectionsPerIp) this.evictStalest(group, 'ip-cap');
-    if (this.all.size >= this.policy.maxConnections) this.evictStalest(this.all, 'cap');
+    if (this.all.size >= this.policy.maxConnections) this.evictStalest(this.crowdedGroup(), 'cap');
     const entry: Entry = { socket, group: this.all, since: now, served: false };
     const ipEntry: Entry = { socket, group, since: now, served: false };
     this.all.fresh.add(entry);
-    group.fresh.add(ipEntry);
+    this.resized(group, () => group.fresh.add(ipEntry));
+    this.byIp.set(key, group); // an eviction above may have emptied and dropped it
     this.entries.set(socket, { entry, ipEntry, key });
   }
 
@@ -137,8 +146,9 @@ export class ConnectionTable {
     if (!found) return;
     this.entries.delete(socket);
     found.entry.group.delete(found.entry);
-    found.ipEntry.group.delete(found.ipEntry);
-    if (found.ipEntry.group.size === 0) this.byIp.delete(found.key);
+    const group = found.ipEntry.group;
+    this.resized(group, () => group.delete(found.ipEntry));
+    if (group.size === 0) this.byIp.delete(found.key);
   }
 
   /** Resets every connection past its deadline. */
@@ -157,6 +167,37 @@ export class ConnectionTable {
   private expire(set: Set<Entry>, before: number, reason: EvictionReason): void {
     for (let head = first(set); head && head.since <= before; head = first(set))
       this.drop(head.socket, reason);
+  }
+
+  /**
+   * A source holding the most connections when it holds more than {@link CROWDED} (a flood from a few
+   * addresses), else every connection: a botnet of single-connection addresses must not make a client with
+   * a few connections of its own the largest source, and so the one that loses.
+   */
+  private crowdedGroup(): Group {
+    if (this.largest <= CROWDED) return this.all;
+    return first(this.bySize.get(this.largest) ?? new Set<Group>()) ?? this.all;
+  }
+
+  /** Runs `change` on `group`'s membership and keeps {@link bySize} and {@link largest} in step. */
+  private resized(group: Group, change: () => void): void {
+    const before = group.size;
+    change();
+    const after = group.size;
+    if (after === before) return;
+    const old = this.bySize.get(before);
+    old?.delete(group);
+    if (old?.size === 0) this.bySize.delete(before);
+    if (after > 0) {
+      let bucket = this.bySize.get(after);
+      if (!bucket) {
+        bucket = new Set();
+        this.bySize.set(after, bucket);
+      }
+      bucket.add(group);
+    }
+    if (after > this.largest) this.largest = after;
+    while (this.largest > 0 && !this.bySize.has(this.largest)) this.largest--;
   }
 
   private evictStalest(group: Group, reason: EvictionReason): void {
