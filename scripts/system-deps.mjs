@@ -10,6 +10,7 @@ export const SYSTEM_DEPS = [
     present: () => has('ip'),
   },
   { pkg: 'nftables', suites: 'NAT lab and NAT matrix', present: () => has('nft') },
+  { pkg: 'ethtool', suites: 'NAT lab delay line (the matrix at 20 ms RTT)', present: () => has('ethtool') },
   { pkg: 'coturn', suites: 'TURN client and relay suites, NAT matrix', present: () => has('turnserver') },
   {
     pkg: 'openssl',

@@ -6,9 +6,11 @@
  *   hostB 10.0.2.2 ── lan 10.0.2.1 [natB] wan 203.0.113.2 ──┘
  *
  * Same-NAT mode puts hostB at 10.0.1.3 on natA's LAN bridge (no natB). A side in 'public' mode has its host
- * straight on the public segment (hostA 203.0.113.21, hostB 203.0.113.22) and no NAT.
+ * straight on the public segment (hostA 203.0.113.21, hostB 203.0.113.22) and no NAT. With `rttMs`, each
+ * side's link to br0 runs through a userspace delay line (fixtures/delay-line.py) in a namespace of its own.
  */
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -63,6 +65,13 @@ export interface LabOptions {
   b?: LabSide;
   /** Put hostB (10.0.1.3) behind natA, on hostA's LAN, and build no natB. */
   sameNat?: boolean;
+  /**
+   * Round-trip time added between hostA and hostB (ms, default 0): the link of each side to the public
+   * segment (a NAT's WAN, or a public host's own link) goes through a userspace delay line that holds every
+   * frame `rttMs / 4` each way, so hostA↔hostB gets `rttMs` and a host↔server `rttMs / 2`. Needs `ethtool`
+   * (offloads off on every lab device, the delay line forwards whole frames) and `/usr/bin/python3`.
+   */
+  rttMs?: number;
 }
 
 /** Names of the machines of a lab that commands can run on. */
@@ -194,6 +203,9 @@ export function natRuleset(nat: LabNat): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The delay line the lab runs on each side's public link when `rttMs` is set. */
+const DELAY_LINE_SCRIPT = fileURLToPath(new URL('./fixtures/delay-line.py', import.meta.url));
+
 /** pid + counter: unique among live processes, and short enough for 15-character names. */
 function nextPrefix(): string {
   counter += 1;
@@ -225,6 +237,8 @@ function resolveNat(side: NatOptions, name: 'natA' | 'natB', prefix: string): La
 /** What to build, before building anything. */
 interface Plan {
   prefix: string;
+  /** One-way delay of each side's link to the public segment (0: a plain veth). */
+  delayMs: number;
   pub: string;
   server: LabServer;
   natA: LabNat | undefined;
@@ -235,6 +249,8 @@ interface Plan {
 
 function plan(options: LabOptions): Plan {
   const prefix = nextPrefix();
+  const rttMs = options.rttMs ?? 0;
+  if (!(rttMs >= 0 && rttMs <= 2000)) throw new Error(`lab: rttMs must be within 0..2000, got ${rttMs}`);
   const a = options.a ?? {};
   if (options.sameNat && options.b !== undefined) throw new Error('lab: same-NAT mode takes no `b` side');
   if (options.sameNat && a === 'public') throw new Error('lab: same-NAT mode needs a NAT on side `a`');
@@ -252,6 +268,7 @@ function plan(options: LabOptions): Plan {
   else hostB = { namespace: `${prefix}hostB`, address: PUBLIC_HOST.hostB, nat: undefined };
   return {
     prefix,
+    delayMs: rttMs / 4,
     pub: `${prefix}pub`,
     server: { namespace: `${prefix}server`, address: SERVER, alternateAddress: SERVER_ALT },
     natA,
@@ -304,7 +321,7 @@ async function build(p: Plan): Promise<void> {
   for (const nat of [p.natA, p.natB]) {
     if (!nat) continue;
     const port = nat === p.natA ? 'natA' : 'natB';
-    root.add(...vethTokens(nat.namespace, 'wan', p.pub, port));
+    publicLink(p, root, batch, nat.namespace, 'wan', port);
     root.add(...bridgeTokens(nat.namespace, 'lan'));
     pubPorts.push(port);
     batch(nat.namespace)
@@ -331,7 +348,7 @@ async function build(p: Plan): Promise<void> {
       batch(nat.namespace).add('link', 'set', key, 'master', 'lan').add('link', 'set', key, 'up');
       b.add('route', 'add', 'default', 'via', nat.lan);
     } else {
-      root.add(...vethTokens(host.namespace, 'eth0', p.pub, key));
+      publicLink(p, root, batch, host.namespace, 'eth0', key);
       pubPorts.push(key);
     }
   }
@@ -343,6 +360,71 @@ async function build(p: Plan): Promise<void> {
   await root.run();
   await Promise.all([...tasks.map((task) => task()), ...[...perNs.values()].map((b) => b.run())]);
   await Promise.all([...perNs.keys()].map((name) => waitLinksReady(name)));
+  if (p.delayMs > 0) await Promise.all([...perNs.keys()].map((name) => offloadsOff(name)));
+}
+
+/** The delay line's namespace on the link from `port`'s machine to the public segment. */
+function delayNamespace(p: Plan, port: string): string {
+  return `${p.prefix}d${port.slice(-1)}`;
+}
+
+/**
+ * Links `dev` of `ns` to the public bridge as port `port`: a plain veth, or with a delay, two veths through a
+ * namespace of its own (`near` faces the machine, `far` the bridge) where {@link startDelayLines} forwards.
+ */
+function publicLink(
+  p: Plan,
+  root: IpBatch,
+  batch: (name: string) => IpBatch,
+  ns: string,
+  dev: string,
+  port: string,
+): void {
+  if (p.delayMs === 0) {
+    root.add(...vethTokens(ns, dev, p.pub, port));
+    return;
+  }
+  const delayNs = delayNamespace(p, port);
+  root.add('netns', 'add', delayNs);
+  root.add(...vethTokens(ns, dev, delayNs, 'near'));
+  root.add(...vethTokens(delayNs, 'far', p.pub, port));
+  batch(delayNs).add('link', 'set', 'near', 'up').add('link', 'set', 'far', 'up');
+}
+
+/** The delay namespaces a lab with this plan has (none without a delay). */
+function delayNamespaces(p: Plan): string[] {
+  if (p.delayMs === 0) return [];
+  const ports = [p.natA ? 'natA' : 'hostA', p.natB ? 'natB' : p.hostB.nat ? undefined : 'hostB'];
+  return ports.filter((port): port is string => port !== undefined).map((port) => delayNamespace(p, port));
+}
+
+/** Whole frames on every device of `ns`: no checksum or segmentation offload, so a delay line can copy them. */
+async function offloadsOff(ns: string): Promise<void> {
+  const out = await execIn(ns, 'ip', ['-o', 'link', 'show']);
+  const devices = [...out.matchAll(/^\d+: ([^:@]+)[:@]/gm)]
+    .map((m) => m[1] as string)
+    .filter((d) => d !== 'lo');
+  await Promise.all(
+    devices.map((dev) =>
+      execIn(ns, 'ethtool', ['-K', dev, 'tx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off']),
+    ),
+  );
+}
+
+/** Starts one delay line per delay namespace and resolves once each is forwarding. */
+async function startDelayLines(p: Plan, spawnChild: (ns: string) => ChildProcess): Promise<void> {
+  await Promise.all(
+    delayNamespaces(p).map(async (ns) => {
+      const child = spawnChild(ns);
+      const [line] = (await Promise.race([
+        once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), 'line'),
+        once(child, 'exit').then(() => {
+          throw new Error(`lab: the delay line in ${ns} exited before it was ready`);
+        }),
+      ])) as [string];
+      if (line !== 'ready') throw new Error(`lab: the delay line in ${ns} said ${line}`);
+    }),
+  );
 }
 
 /**
@@ -380,7 +462,7 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
   const started = performance.now();
   const p = plan(options);
   const namespaces = allNamespaces(p);
-  const names = Object.values(namespaces);
+  const names = [...Object.values(namespaces), ...delayNamespaces(p)];
   // A namespace with our name can only be left over by a dead process that had our pid.
   const stale = listNamespaces().filter((n) => n.startsWith(p.prefix));
   if (stale.length > 0) await deleteNamespaces(stale);
@@ -400,7 +482,15 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
 
   try {
     await build(p);
+    await startDelayLines(p, (ns) => {
+      const child = spawnIn(ns, '/usr/bin/python3', [DELAY_LINE_SCRIPT, 'near', 'far', String(p.delayMs)]);
+      child.stderr?.resume();
+      children.add(child);
+      child.once('exit', () => children.delete(child));
+      return child;
+    });
   } catch (error) {
+    killAll();
     exitHooks.delete(exitHook);
     await deleteNamespaces(names).catch(() => deleteNamespacesSync(names));
     throw error;

@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLab, type Lab, startProbe } from '../support/lab.js';
+import { missingForNetns, requireOrSkip } from '../support/require.js';
+
+const ok = requireOrSkip(
+  'NAT lab delay line (test/nat/delay-line.test.ts)',
+  missingForNetns(['nft', 'sysctl', 'ethtool', '/usr/bin/python3']),
+);
+
+const PORT = 9100;
+const RTT_MS = 40;
+
+/** A node one-liner: echoes every connection on PORT back to itself. */
+const ECHO_SERVER = `require('node:net').createServer((s) => { s.on('error', () => {}); s.pipe(s); }).listen(${PORT}, () => console.log('ready'));`;
+
+/** A node one-liner: sends argv[1] bytes of a pattern to argv[2]:PORT, prints the sha256 of the echo. */
+const ECHO_CLIENT = `
+const net = require('node:net'); const { createHash } = require('node:crypto');
+const [size, host] = [Number(process.argv[1]), process.argv[2]];
+const data = Buffer.alloc(size, 0); for (let i = 0; i < size; i++) data[i] = (i * 7 + (i >> 9)) & 0xff;
+const hash = createHash('sha256'); let got = 0;
+const s = net.connect(${PORT}, host, () => s.end(data));
+s.on('data', (d) => { hash.update(d); got += d.length; if (got >= size) { console.log(hash.digest('hex')); s.destroy(); } });
+s.on('error', (e) => { console.error(e.message); process.exit(1); });`;
+
+function pattern(size: number): Buffer {
+  const data = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) data[i] = (i * 7 + (i >> 9)) & 0xff;
+  return data;
+}
+
+describe.skipIf(!ok)('NAT lab delay line (rttMs)', () => {
+  let lab: Lab | undefined;
+  afterEach(async () => {
+    await lab?.destroy();
+    lab = undefined;
+  });
+
+  it('adds the round-trip time between the hosts, both through a NAT and on the public segment', async () => {
+    lab = await createLab({ a: {}, b: 'public', rttMs: RTT_MS });
+    const [hostA, hostB] = await Promise.all([startProbe(lab, 'hostA'), startProbe(lab, 'hostB')]);
+    expect((await hostB.listen(PORT)).ok).toBe(true);
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now();
+      const answer = await hostA.dial(lab.hosts.hostB.address, PORT, { timeoutMs: 5000 });
+      times.push(performance.now() - started);
+      expect(answer.ok, `dial failed: ${answer.code}`).toBe(true);
+      expect(answer.line).toMatch(new RegExp(`^${lab.natA!.wan.replaceAll('.', '\\.')}:`));
+    }
+    console.info(`dial + one line through the delay lines: ${times.map((t) => t.toFixed(1)).join(', ')} ms`);
+    // connect (1 RTT) plus the line (half an RTT) cannot take less than the delay the lines hold
+    for (const t of times) expect(t).toBeGreaterThanOrEqual(1.5 * RTT_MS);
+  });
+
+  it('forwards a bulk transfer intact (whole frames: offloads are off)', async () => {
+    lab = await createLab({ a: {}, b: {}, rttMs: 10 });
+    const server = lab.spawn('hostB', process.execPath, ['-e', ECHO_SERVER]);
+    await new Promise<void>((resolve, reject) => {
+      server.stdout?.once('data', () => resolve());
+      server.once('exit', (code) => reject(new Error(`echo server exited ${code}`)));
+    });
+    // hostB is behind natB: reach it through a port forward on natB's WAN
+    await lab.exec(
+      'natB',
+      'nft',
+      ['-f', '-'],
+      [
+        'table ip portmap {',
+        '  chain pre {',
+        '    type nat hook prerouting priority dstnat; policy accept;',
+        `    iifname "wan" tcp dport ${PORT} dnat to ${lab.hosts.hostB.address}`,
+        '  }',
+        '}',
+        `insert rule ip lab forward iifname "wan" ip daddr ${lab.hosts.hostB.address} tcp dport ${PORT} accept`,
+        '',
+      ].join('\n'),
+    );
+    const size = 4 * 1024 * 1024;
+    const digest = (
+      await lab.exec('hostA', process.execPath, ['-e', ECHO_CLIENT, String(size), lab.natB!.wan])
+    ).trim();
+    expect(digest).toBe(createHash('sha256').update(pattern(size)).digest('hex'));
+  });
+});
