@@ -18,6 +18,12 @@ export interface PendingLimits {
 }
 
 /**
+ * A burst of accepts may exceed the cap by this factor until the connections had their first read: beyond it
+ * the oldest go at once, so memory stays bounded whatever the accept rate.
+ */
+const BURST_FACTOR = 4;
+
+/**
  * How long a connection that failed authentication lives after its error answer was written (ms): the answer
  * reaches a peer on any sane round trip, and the connection holds no slot for longer than that.
  */
@@ -31,7 +37,10 @@ export const REJECTED_GRACE_MS = 200;
  * Eviction goes by tier, oldest first within one: connections that already failed authentication
  * ({@link reject}: answered, only waiting for their reset), then strangers, then connections from an address
  * the peer signalled ({@link expect}), so that a flood never pushes out a connection that may still
- * authenticate while one that cannot is still held.
+ * authenticate while one that cannot is still held. Eviction at the cap waits for the connections just
+ * accepted to be read once (two event-loop turns: a socket accepted in one poll phase is read in the next):
+ * a peer whose check is already in its socket buffer is not evicted by strangers accepted in the same burst
+ * before anyone read it (seen under a flood from the peer's own address on a loaded machine).
  */
 export class OutstandingConnections {
   // each tier's insertion order is age order: its first entry is its oldest
@@ -40,6 +49,7 @@ export class OutstandingConnections {
   private readonly expected = new Map<FramedConnection, NodeJS.Timeout>();
   private readonly limit: number;
   private readonly deadlineMs: number;
+  private trimScheduled = false;
 
   constructor(
     limit: number = DEFAULT_MAX_PENDING_CONNECTIONS,
@@ -61,13 +71,8 @@ export class OutstandingConnections {
 
   /** Counts `connection` as a stranger until release() or its 'close', first evicting one at the cap. */
   admit(connection: FramedConnection): void {
-    while (this.size >= this.limit) {
-      const oldest =
-        first(this.rejected) ?? first(this.strangers) ?? (first(this.expected) as FramedConnection);
-      if (log.enabled)
-        log('cap of %d reached: evicting %s:%d', this.limit, oldest.remoteAddress, oldest.remotePort);
-      this.drop(oldest);
-    }
+    this.trimTo(this.limit * BURST_FACTOR - 1);
+    if (this.size >= this.limit) this.scheduleTrim();
     const timer = setTimeout(() => {
       if (log.enabled)
         log(
@@ -114,6 +119,29 @@ export class OutstandingConnections {
       clearTimeout(timer);
       tier.delete(connection);
       return;
+    }
+  }
+
+  /** After the connections accepted by now had their first read, evicts down to the cap. */
+  private scheduleTrim(): void {
+    if (this.trimScheduled) return;
+    this.trimScheduled = true;
+    setImmediate(() =>
+      setImmediate(() => {
+        this.trimScheduled = false;
+        this.trimTo(this.limit);
+      }),
+    );
+  }
+
+  /** Evicts the oldest connections, by tier, until at most `max` are held. */
+  private trimTo(max: number): void {
+    while (this.size > max) {
+      const oldest =
+        first(this.rejected) ?? first(this.strangers) ?? (first(this.expected) as FramedConnection);
+      if (log.enabled)
+        log('cap of %d reached: evicting %s:%d', this.limit, oldest.remoteAddress, oldest.remotePort);
+      this.drop(oldest);
     }
   }
 
