@@ -28,6 +28,7 @@ const LAB = [
   'test/turn/relay-agent.test.ts',
   'test/agent/consent-relay.test.ts',
   'test/agent/restart-relay.test.ts',
+  'test/agent/restart-stream-relay.test.ts',
   'test/turn/consent*.test.ts',
   'test/turn/relay-cli.test.ts',
   'test/turn/relay-half-close.test.ts',

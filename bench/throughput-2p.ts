@@ -2,7 +2,8 @@
  * Throughput between two processes on 127.0.0.1, the way a tunnel or a media application runs: sender and
  * receiver are separate workers (bench/throughput-worker.ts), each with its own event loop and CPU account.
  * Cases, each against its baseline in the same run, runs interleaved (baseline, ice, baseline, ice, ...):
- * - stream with 64 KiB and with 1 MiB application writes: `conn.stream()` vs a raw Node socket;
+ * - stream with 64 KiB and with 1 MiB application writes: `conn.stream()` vs a raw Node socket, and a raw
+ *   socket writing ice-tcp's frame layout (a 2-byte header and a payload view per 65535 bytes, one writev);
  * - 1200-byte packets: `conn.send()` + `'packet'` vs a raw socket with a hand-written 2-byte length prefix;
  * - with --relay: ICE through coturn (both sides forceRelay) vs a plain RFC 6062 client moving raw bytes
  *   through the same coturn (coturn's own limit), and vs direct ICE.
@@ -148,7 +149,10 @@ class Pair {
   }
 
   async run(workload: Workload, total: number, writeSize: number): Promise<Timing> {
-    this.receiver.send({ op: 'recv', workload, total });
+    // raw-framed's receiver counts the frame headers too: it waits for every byte on the wire
+    const frames = writeSize * Math.ceil(total / writeSize) === total ? Math.ceil(writeSize / 65535) : 0;
+    const wire = this.transport.endsWith('-framed') ? total + 2 * frames * (total / writeSize) : total;
+    this.receiver.send({ op: 'recv', workload, total: wire });
     await this.receiver.next('ready');
     this.sender.send({ op: 'send', workload, total, writeSize });
     const [sent, received] = await Promise.all([this.sender.next('sent'), this.receiver.next('received')]);
@@ -222,9 +226,13 @@ const GB = 1e9;
 const result: Record<string, unknown> = { node: process.version, runs, warmups };
 const streamBytes = Number(values.mb) * 1024 * 1024;
 
-/** Raw TCP first (the baseline), then ICE, then ICE from the --versus checkout. */
-async function openDirect(): Promise<Pair[]> {
+/**
+ * Raw TCP first (the baseline), then ICE, then raw TCP writing ICE's frame layout (stream cases: what the
+ * layout costs without the library), then ICE from the --versus checkout.
+ */
+async function openDirect(stream: boolean): Promise<Pair[]> {
   const pairs = [await Pair.open('raw'), await Pair.open('ice')];
+  if (stream) pairs.push(await Pair.open('raw-framed'));
   if (values.versus !== undefined) {
     pairs.push(await Pair.open('ice', { src: values.versus, label: 'ice-versus' }));
   }
@@ -232,7 +240,7 @@ async function openDirect(): Promise<Pair[]> {
 }
 
 if (only.has('stream64k') || only.has('stream1m')) {
-  const pairs = await openDirect();
+  const pairs = await openDirect(true);
   for (const [key, size] of [
     ['stream64k', 64 * 1024],
     ['stream1m', 1024 * 1024],
@@ -250,7 +258,7 @@ if (only.has('stream64k') || only.has('stream1m')) {
 
 if (only.has('packets')) {
   const count = Number(values.packets);
-  const pairs = await openDirect();
+  const pairs = await openDirect(false);
   result.packets = {
     packetsPerRun: count,
     packetSize: 1200,
@@ -299,6 +307,20 @@ async function cliRun(bytes: number): Promise<number> {
   throw new Error('cli receiver ended without a done line');
 }
 
+/**
+ * The CLI against the library with the same write size, interleaved: the library both on a warmed pair (as the
+ * other cases) and on a fresh pair of processes per run, as each CLI run is (cold JIT, a new connection whose
+ * buffers have not grown yet): the CLI's own cost is its rate over the fresh library's.
+ */
+async function freshLibraryRun(bytes: number, writeSize: number): Promise<number> {
+  const pair = await Pair.open('ice', { label: 'ice-fresh' });
+  try {
+    return bytes / (await pair.run('stream', bytes, writeSize)).wall;
+  } finally {
+    await pair.close();
+  }
+}
+
 if (only.has('cli')) {
   const bytes = streamBytes;
   const writeSize = 15 * 65535;
@@ -306,24 +328,30 @@ if (only.has('cli')) {
   for (let i = 0; i < warmups; i++) await ice.run('stream', bytes, writeSize);
   const cliRates: number[] = [];
   const libRates: number[] = [];
+  const freshRates: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const lib = async () => libRates.push(bytes / (await ice.run('stream', bytes, writeSize)).wall);
-    const cli = async () => cliRates.push(await cliRun(bytes));
-    if (i % 2 === 0) await lib().then(cli);
-    else await cli().then(lib);
+    const steps = [
+      async () => libRates.push(bytes / (await ice.run('stream', bytes, writeSize)).wall),
+      async () => cliRates.push(await cliRun(bytes)),
+      async () => freshRates.push(await freshLibraryRun(bytes, writeSize)),
+    ];
+    for (let k = 0; k < steps.length; k++) await (steps[(i + k) % steps.length] as () => Promise<number>)();
+    const mbs = (rates: number[]) => ((rates[i] as number) / 1e6).toFixed(1);
     process.stderr.write(
-      `cli run ${i + 1}: cli ${((cliRates[i] as number) / 1e6).toFixed(1)} MB/s, library ${((libRates[i] as number) / 1e6).toFixed(1)} MB/s\n`,
+      `cli run ${i + 1}: cli ${mbs(cliRates)} MB/s, library fresh ${mbs(freshRates)} MB/s, warm ${mbs(libRates)} MB/s\n`,
     );
   }
-  const ratios = cliRates.map((c, i) => c / (libRates[i] as number));
+  const ratios = (over: number[]) => cliRates.map((c, i) => c / (over[i] as number));
   result.cli = {
     bytesPerRun: bytes,
     writeSize,
     unit: 'bytes/s, as the receiving CLI reports it',
     cli: Math.round(median(cliRates)),
-    library: Math.round(median(libRates)),
-    cliOverLibrary: round(median(ratios)),
-    perRun: ratios.map((r) => round(r)),
+    libraryFresh: Math.round(median(freshRates)),
+    libraryWarm: Math.round(median(libRates)),
+    cliOverLibraryFresh: round(median(ratios(freshRates))),
+    cliOverLibraryWarm: round(median(ratios(libRates))),
+    perRunOverFresh: ratios(freshRates).map((r) => round(r)),
   };
   await ice.close();
 }
@@ -338,6 +366,8 @@ if (values.relay) {
       await Pair.open('turn-raw', { turn }),
       await Pair.open('ice-relay', { turn }),
       await Pair.open('ice'),
+      // the plain client writing ice-tcp's frame layout: what the layout does to coturn
+      await Pair.open('turn-raw-framed', { turn }),
     ];
     result.relay = {
       bytesPerRun: bytes,

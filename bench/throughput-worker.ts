@@ -14,7 +14,7 @@ import type { IceAgentOptions, IceConnection, Signaller, SignalMessage } from '.
 import { TurnAllocation, type TurnPeerConnection, type TurnServerOptions } from '../src/turn/index.js';
 
 /** How the two workers reach each other. */
-export type Transport = 'raw' | 'ice' | 'ice-relay' | 'turn-raw';
+export type Transport = 'raw' | 'raw-framed' | 'ice' | 'ice-relay' | 'turn-raw' | 'turn-raw-framed';
 /** What moves: bytes in application writes of `writeSize`, or 1200-byte packets. */
 export type Workload = 'stream' | 'packets';
 
@@ -128,11 +128,41 @@ function socketEnd(socket: Socket): End {
   };
 }
 
+/**
+ * raw-framed, turn-raw-framed: raw Node TCP (direct, or relayed) writing what ice-tcp puts on the wire for the same write, RFC 4571 frames as a
+ * header buffer and a payload view each, corked into one writev: the cost of that layout without the library.
+ */
+let framedWrites = false;
+const FULL_HEADER = Buffer.from([0xff, 0xff]);
+
+function writeFrames(socket: Socket, bytes: Buffer): boolean {
+  socket.cork();
+  for (let at = 0; at < bytes.length; at += 65535) {
+    const payload = bytes.subarray(at, at + 65535);
+    let header = FULL_HEADER;
+    if (payload.length !== 65535) {
+      header = Buffer.allocUnsafe(2);
+      header.writeUInt16BE(payload.length, 0);
+    }
+    socket.write(header);
+    socket.write(payload);
+  }
+  socket.uncork();
+  return socket.writableLength < socket.writableHighWaterMark;
+}
+
 const signaller = new IpcSignaller();
 let end: End | undefined;
 let workload: Workload | undefined;
 let exiting = false;
-let onPeer: ((address: string, port: number) => void) | undefined;
+/**
+ * The receiver's address, from the driver. Kept whenever it comes: the turn-raw sender asks for it only after
+ * its own allocation, and a receiver that allocated first would otherwise have it dropped (the setup then hung).
+ */
+let deliverPeer: (address: string, port: number) => void = () => {};
+const peerAddress = new Promise<[string, number]>((resolve) => {
+  deliverPeer = (address, port) => resolve([address, port]);
+});
 let closeAll: () => void = () => {};
 // Counters of the current run; the data handlers are attached once, at the first run.
 let expected = 0;
@@ -153,7 +183,8 @@ function finishIfDone(): void {
 
 async function setup(command: Extract<Command, { op: 'setup' }>): Promise<void> {
   const controlling = command.role === 'send';
-  if (command.transport === 'raw') {
+  framedWrites = command.transport.endsWith('-framed');
+  if (command.transport === 'raw' || command.transport === 'raw-framed') {
     if (command.role === 'recv') {
       const server = createServer();
       server.listen(0, '127.0.0.1');
@@ -164,16 +195,14 @@ async function setup(command: Extract<Command, { op: 'setup' }>): Promise<void> 
       report({ op: 'listening', address: address.address, port: address.port });
       const [socket] = await accepted;
       closeAll = () => server.close();
-      return connected(socket, 'raw');
+      return connected(socket, command.transport);
     }
-    const [address, port] = await new Promise<[string, number]>((r) => {
-      onPeer = (a, p) => r([a, p]);
-    });
+    const [address, port] = await peerAddress;
     const socket = tcpConnect(port, address);
     await once(socket, 'connect');
-    return connected(socket, 'raw');
+    return connected(socket, command.transport);
   }
-  if (command.transport === 'turn-raw') return turnRaw(command);
+  if (command.transport.startsWith('turn-raw')) return turnRaw(command);
   const options: IceAgentOptions = {
     role: controlling ? 'controlling' : 'controlled',
     addresses: ['127.0.0.1'],
@@ -206,6 +235,11 @@ function connected(socket: Socket, pair: string): void {
 async function turnRaw(command: Extract<Command, { op: 'setup' }>): Promise<void> {
   if (!command.turn) throw new Error('turn-raw needs a TURN server');
   const allocation = await TurnAllocation.allocate({ ...command.turn, localAddress: '127.0.0.1' });
+  // a failed ConnectionBind is only an 'error' event: without a listener the setup would wait for ever
+  allocation.on('error', (error) => {
+    process.stderr.write(`worker: turn-raw allocation: ${error.message}\n`);
+    process.exit(1);
+  });
   closeAll = () => void allocation.close();
   if (command.role === 'recv') {
     await allocation.createPermission([allocation.relayedAddress.address]);
@@ -218,9 +252,7 @@ async function turnRaw(command: Extract<Command, { op: 'setup' }>): Promise<void
     const peer = await accepted;
     return connected(peer.socket, 'turn relay -> turn relay (RFC 6062, no ICE)');
   }
-  const [address, port] = await new Promise<[string, number]>((r) => {
-    onPeer = (a, p) => r([a, p]);
-  });
+  const [address, port] = await peerAddress;
   const peer = await allocation.connect({ family: 4, address, port });
   return connected(peer.socket, 'turn relay -> turn relay (RFC 6062, no ICE)');
 }
@@ -263,7 +295,9 @@ async function send(command: Extract<Command, { op: 'send' }>): Promise<void> {
     for (let sent = 0; sent < command.total; ) {
       const size = Math.min(command.writeSize, command.total - sent);
       sent += size;
-      if (!e.stream.write(size === chunk.length ? chunk : chunk.subarray(0, size))) await e.drain();
+      const piece = size === chunk.length ? chunk : chunk.subarray(0, size);
+      const ok = framedWrites ? writeFrames(e.stream as Socket, piece) : e.stream.write(piece);
+      if (!ok) await e.drain();
     }
   } else {
     const packet = Buffer.alloc(PACKET_SIZE, 0x5a);
@@ -298,7 +332,7 @@ process.on('message', (command: Command) => {
       case 'signal':
         return signaller.deliver(command.message);
       case 'peer':
-        return onPeer?.(command.address, command.port);
+        return deliverPeer(command.address, command.port);
       case 'recv':
         await startProfile();
         attach(command.workload);

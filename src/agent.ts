@@ -11,13 +11,15 @@ import type { Generation } from './agent/generation.js';
 import { createChecklist, createGeneration } from './agent/generation-setup.js';
 import { Generations } from './agent/generations.js';
 import type { Link } from './agent/link.js';
+import { firstRole, liteFlag, litePeerRefusal } from './agent/lite.js';
 import { gatherLocal } from './agent/local-gathering.js';
 import { type IceAgentOptions, type IceRole, type ResolvedOptions, resolveOptions } from './agent/options.js';
 import { checkRemoteParameters, isEndOfCandidates, permittedAddresses } from './agent/remote-intake.js';
 import { moveConnection, openConnection, startConsentSession } from './agent/selected-path.js';
 import type { GatheringState, IceState } from './agent/state.js';
 import { buildStats, type IceStats } from './agent/stats.js';
-import { parseDescription } from './candidate/description.js';
+import { StreamResumeNegotiation } from './agent/stream-resume.js';
+import { formatIceOptions, parseDescription } from './candidate/description.js';
 import { formatCandidate } from './candidate/sdp.js';
 import type { Candidate } from './candidate/types.js';
 import type {
@@ -59,6 +61,8 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   /** `autoRestart`: the pending automatic restart, and the back-off between attempts. */
   private autoRestartTimer: NodeJS.Timeout | undefined;
   private readonly backoff = new RestartBackoff();
+  /** `icetcp+resume`: advertised, the peer's answer, and the keys of each selected pair's resumable stream. */
+  private readonly resume: StreamResumeNegotiation;
   /** The generation's checks: endpoints, the peer's candidates, the checklist, the pairs' signals and log. */
   private round: CheckRound;
   /** The role the last generation ended with: a restart keeps it. */
@@ -91,6 +95,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   constructor(options: IceAgentOptions = {}) {
     super();
     this.options = resolveOptions(options);
+    this.resume = new StreamResumeNegotiation(this.options.streamResume);
     this.round = new CheckRound(this.options.maxRemoteCandidates);
     const generated = generateParameters();
     this.gens = new Generations(
@@ -129,7 +134,8 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   /** Our ufrag and password, to send to the peer (reading them marks this agent as the offerer). */
   get localParameters(): IceParameters {
     this.noteShared();
-    return { ...this.params };
+    const { params, round } = this;
+    return { ...params, ...this.resume.advertised(), ...liteFlag(this.options), ...round.natAdvert() };
   }
 
   /** Current ICE state. */
@@ -154,12 +160,24 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     return this.round.gathering;
   }
 
-  /** Sets the peer's ufrag and password (RFC 8445 §5.3); checks start once these are known. */
-  setRemoteParameters(parameters: { ufrag: string; pwd: string }): void {
+  /** Sets the peer's ufrag, password (RFC 8445 §5.3) and ICE `options`; checks start once these are known. */
+  setRemoteParameters(parameters: IceParameters): void {
     this.assertOpen();
     const next = checkRemoteParameters(parameters);
+    // before the repeat check: a line reader sends the credentials again when the options line follows them
+    this.resume.onRemoteOptions(parameters.options);
+    const refused = litePeerRefusal(this.options.lite, next);
+    if (refused) {
+      this.fail(refused);
+      throw refused;
+    }
     const remote = this.gens.lastRemote;
-    if (remote && remote.ufrag === next.ufrag && remote.pwd === next.pwd) return;
+    // the same credentials again may bring the peer's NAT behaviour, measured once its gathering ended
+    if (remote && remote.ufrag === next.ufrag && remote.pwd === next.pwd) {
+      this.round.setRemoteNat(next.nat, this.now());
+      this.pump();
+      return;
+    }
     // after a failure nothing restarts: a new agent is needed
     if (this.failure && remote) throw this.failure;
     const awaitingAnswer = this.gen.initiatedHere && this.round.checklist?.selectedPair === undefined;
@@ -173,6 +191,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
       log('the peer answered our restart again');
     }
     this.remote = next;
+    this.round.setRemoteNat(next.nat, this.now());
     this.maybeStart();
   }
 
@@ -224,7 +243,9 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     const lines = [
       `a=ice-ufrag:${this.params.ufrag}`,
       `a=ice-pwd:${this.params.pwd}`,
-      'a=ice-options:trickle',
+      formatIceOptions(this.resume.localOptions),
+      ...(this.options.lite ? ['a=ice-lite'] : []),
+      ...this.round.natLines(),
     ];
     for (const e of this.round.endpoints.values())
       lines.push(`a=${formatCandidate(publicCandidate(e.candidate))}`);
@@ -239,7 +260,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     if (d.ufrag === undefined || d.pwd === undefined) {
       throw new InvalidArgumentError('remote description lacks a=ice-ufrag or a=ice-pwd');
     }
-    this.setRemoteParameters({ ufrag: d.ufrag, pwd: d.pwd });
+    this.setRemoteParameters({ ufrag: d.ufrag, pwd: d.pwd, options: d.options, lite: d.lite, nat: d.nat });
     for (const c of d.candidates) {
       try {
         this.addRemoteCandidate(c);
@@ -344,7 +365,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
       );
       this.restarting = { timer, pathFailure: this.restarting?.pathFailure };
     }
-    this.emit('parameters', { ...this.params });
+    this.emit('parameters', { ...this.params, ...this.resume.advertised(), ...liteFlag(this.options) });
     void this.gather().catch(() => undefined);
   }
 
@@ -424,8 +445,9 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   private async runGathering(): Promise<void> {
     const gen = this.gen;
     this.setGatheringState('gathering');
-    const { errors, resources } = await gatherLocal(this.options, {
+    const { errors, resources, nat } = await gatherLocal(this.options, {
       signal: gen.abort.signal,
+      ufrag: gen.params.ufrag,
       nextId: () => `L${++this.idCounter}`,
       onError: (e) => this.emit('error', e),
       onProbeHold: (held) => {
@@ -442,6 +464,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
       return;
     }
     gen.resources.push(...resources);
+    this.round.setLocalNat(nat, this.now());
     for (const err of errors) this.emit('error', err);
     this.round.checklist?.setLocalGatheringComplete(this.now());
     this.setGatheringState('complete');
@@ -464,8 +487,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   private ensureChecklist(): Checklist {
     if (this.round.checklist) return this.round.checklist;
     // RFC 8445 §9: a restart keeps the role in force
-    const role: IceRole =
-      this.keptRole ?? this.options.role ?? (this.sharedFirst ? 'controlling' : 'controlled');
+    const role: IceRole = this.keptRole ?? firstRole(this.options, this.remote, this.sharedFirst);
     const checklist = createChecklist(this.options, role, this.tieBreaker);
     this.round.adopt(checklist, this.gatheringStateValue === 'complete', this.now());
     log('checklist created, role %s', role);
@@ -499,6 +521,8 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   private onInboundCheck(check: IncomingCheck, answer: (result: IncomingCheckResult) => void): void {
     const result = this.ensureChecklist().onIncomingCheck(check, this.now());
     answer(result);
+    if (result.response === 'success' && result.pairId === this.round.checklist?.selectedPair?.id)
+      this.path?.onPeerCheck(this.now());
     this.pump();
   }
 
@@ -613,7 +637,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
       this.switchPath(this.connection, pair, link);
       return;
     }
-    const connection = openConnection(pair, link);
+    const connection = openConnection(pair, link, this.resume.keysFor(this.params, this.remote));
     this.connection = connection;
     this.pool.keepOnly(pairId);
     this.path = this.startConsent(pair, link);
@@ -630,7 +654,8 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     const retired = this.gens.retired;
     this.path?.stop();
     const selected = selectedPairOf(pair);
-    const moved = moveConnection(connection, selected, link, () => retired?.release(true));
+    const keys = this.resume.keysFor(this.params, this.remote);
+    const moved = moveConnection(connection, selected, link, () => retired?.release(true), keys);
     this.pool.keepOnly(pair.id);
     this.endRestart();
     this.cancelAutoRestart();
@@ -655,6 +680,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
       tieBreaker: this.tieBreaker,
       intervalMs: this.options.consentIntervalMs,
       timeoutMs: this.options.consentTimeoutMs,
+      lite: this.options.lite,
       now: () => this.now(),
       wake: () => this.pump(),
     });
@@ -699,6 +725,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     this.failure = reason;
     log('selected pair failed: %s', reason.message);
     if (reason instanceof ConsentLostError) this.connection?.revoke(reason);
+    else this.connection?.pathGone(reason);
     this.shutdown();
     this.setState('failed', reason);
     if (reason instanceof ConsentLostError) this.emit('error', reason);

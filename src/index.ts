@@ -53,6 +53,9 @@ export {
 } from './errors.js';
 export type { NatObservation, NatReport, PortAllocation } from './gather/nat-behaviour.js';
 export { type NatProbeOptions, probeNat } from './gather/nat-probe.js';
+export type { MuxCounters, MuxLimits } from './server/mux-acceptor.js';
+export type { MuxPrimary, MuxPrimaryEvents, MuxPrimaryOptions } from './server/mux-primary.js';
+export { IceTcpMux, type IceTcpMuxEvents, type IceTcpMuxOptions, type MuxAddress } from './server/tcp-mux.js';
 export { attachSignaller, connectWithSignaller } from './signalling/attach.js';
 export { createInMemorySignallerPair } from './signalling/in-memory.js';
 export {

@@ -1,3 +1,4 @@
+import { formatNatLine, type NatProfile, natTokens, parseNatTokens } from '../candidate/nat-profile.js';
 import type { Checklist } from '../checklist/index.js';
 import type { LocalEndpoint } from '../gather/index.js';
 import { PairLog } from './pair-log.js';
@@ -20,6 +21,9 @@ export class CheckRound {
   gathering: Promise<void> | undefined;
   /** Sequential prediction is measuring the NAT: no check may open a flow through it (gather/probe-hold.ts). */
   checksHeld = false;
+  /** Our NAT behaviour once gathered, and the peer's as it advertised it (`a=x-ice-tcp-nat`). */
+  private localNat: NatProfile | undefined;
+  private remoteNat: NatProfile | undefined;
 
   constructor(maxRemoteCandidates: number) {
     this.intake = new RemoteIntake(maxRemoteCandidates);
@@ -30,8 +34,34 @@ export class CheckRound {
     this.checklist = checklist;
     for (const e of this.endpoints.values()) checklist.addLocalCandidate(e.candidate, now);
     if (localGatheringComplete) checklist.setLocalGatheringComplete(now);
+    checklist.setNatProfiles({ local: this.localNat, remote: this.remoteNat }, now);
     this.intake.replayInto(checklist, now);
     return checklist;
+  }
+
+  /** What gathering measured about our NAT. */
+  setLocalNat(profile: NatProfile, now: number): void {
+    this.localNat = profile;
+    this.checklist?.setNatProfiles({ local: profile }, now);
+  }
+
+  /** The peer's `x-ice-tcp-nat` tokens; absent (a parameters message without them) keeps what we had. */
+  setRemoteNat(tokens: readonly string[] | undefined, now: number): void {
+    if (!tokens) return;
+    this.remoteNat = parseNatTokens(tokens);
+    this.checklist?.setNatProfiles({ remote: this.remoteNat }, now);
+  }
+
+  /** `{ nat }` for our parameters once our NAT behaviour is known, else nothing. */
+  natAdvert(): { nat?: string[] } {
+    const tokens = this.localNat ? natTokens(this.localNat) : [];
+    return tokens.length > 0 ? { nat: tokens } : {};
+  }
+
+  /** The `a=x-ice-tcp-nat` line of our description, once known. */
+  natLines(): string[] {
+    const line = formatNatLine(this.natAdvert().nat ?? []);
+    return line ? [line] : [];
   }
 
   /** After the checklist ran: pairs it no longer has stop what they had in flight, state changes are logged. */

@@ -31,6 +31,8 @@ export interface ConsentSessionConfig {
   authentic(response: StunMessage): boolean;
   /** A keepalive indication signed with our credentials (RFC 8445 §11). */
   keepalive(): Buffer;
+  /** ice-lite: no checks of ours; the peer's checks keep consent (see ConsentConfig.peerDriven). */
+  peerDriven?: boolean;
   /** The agent's clock. */
   now(): number;
   /** Something happened on the wire: the agent polls the session now. */
@@ -59,7 +61,11 @@ export class ConsentSession {
   private readonly onClose = (hadError: boolean) => this.onConnectionClose(hadError);
 
   constructor(private readonly config: ConsentSessionConfig) {
-    this.machine = new ConsentFreshness({ intervalMs: config.intervalMs, timeoutMs: config.timeoutMs });
+    this.machine = new ConsentFreshness({
+      intervalMs: config.intervalMs,
+      timeoutMs: config.timeoutMs,
+      peerDriven: config.peerDriven,
+    });
     const connection = config.link.connection;
     connection.on('end', this.onEnd);
     connection.on('error', this.onError);
@@ -75,6 +81,11 @@ export class ConsentSession {
   /** The pair was selected at `now`: its nominating check is the first consent. */
   start(now: number): void {
     this.machine.start(now);
+  }
+
+  /** The peer's authenticated check arrived on this pair: consent of a lite agent (peer-driven). */
+  onPeerCheck(now: number): void {
+    if (!this.stopped) this.machine.onPeerCheck(now);
   }
 
   /** Sends the checks that are due and returns what changed. */

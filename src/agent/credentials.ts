@@ -12,6 +12,19 @@ function iceChars(length: number): string {
 export interface IceParameters {
   ufrag: string;
   pwd: string;
+  /**
+   * ICE option tokens the side supports beyond `trickle` (RFC 8839 §5.6), e.g. `icetcp+resume`: pass them on
+   * with the credentials (the signalling adapters do). Absent: none.
+   */
+  options?: string[];
+  /** The agent is ice-lite (RFC 8445 §2.5: `a=ice-lite`); absent means a full agent. */
+  lite?: boolean;
+  /**
+   * The NAT behaviour the side measured while gathering, as `x-ice-tcp-nat` tokens (e.g. `nat`, `edm`,
+   * `seq+1`): present once our gathering is complete; the peer's lets us nominate without waiting for pairs
+   * that cannot succeed (README, "Nomination by evidence"). Absent: unknown.
+   */
+  nat?: string[];
 }
 
 /** Fresh random credentials (8-char ufrag, 24-char pwd; libnice wants >= 4 and >= 22). */

@@ -55,5 +55,6 @@ export function createChecklist(options: ResolvedOptions, role: IceRole, tieBrea
     nominationWaitMs: options.nominationWaitMs,
     relayNominationWaitMs: options.relayNominationWaitMs,
     remoteEndOfCandidatesTimeoutMs: options.remoteEndOfCandidatesTimeoutMs,
+    lite: options.lite,
   });
 }

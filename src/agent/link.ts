@@ -2,7 +2,7 @@ import createDebug from 'debug';
 import type { TcpType } from '../candidate/types.js';
 import { ClosedError, StunTransactionError } from '../errors.js';
 import { isStunFrame } from '../framing/index.js';
-import { StunMessage } from '../stun/index.js';
+import { StunAttr, StunMessage } from '../stun/index.js';
 import { StunTransactions, type TransactionOptions } from '../stun/transactions.js';
 import { type FramedConnection, REJECTED_GRACE_MS } from '../transport/index.js';
 
@@ -151,6 +151,9 @@ export class Link {
       this.owner.onInputDropped(this, 'response to no transaction of ours');
       return true;
     }
+    // the stream-resume protocol's messages belong to the connection's stream, never to ICE: held with the data
+    // before hand-off (a RESUME may beat our own nomination), passed on after it
+    if (message.isIndication() && message.get(StunAttr.IceTcpResume) !== undefined) return false;
     if (this.handedOff && !this.owner.isOwnMessage(message)) return false;
     if (message.isRequest()) this.owner.onRequest(this, message);
     // an indication (a keepalive, RFC 8445 §11) needs no answer

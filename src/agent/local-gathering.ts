@@ -1,3 +1,4 @@
+import type { NatProfile } from '../candidate/nat-profile.js';
 import { GatherError, IceTcpError } from '../errors.js';
 import { defaultLocalAddresses, explicitLocalAddresses } from '../gather/addresses.js';
 import { type GatherResource, gatherCandidates, type LocalEndpoint } from '../gather/index.js';
@@ -8,6 +9,8 @@ import type { ResolvedOptions } from './options.js';
 export interface LocalGatheringHooks {
   /** The generation's signal: gathering stops when it is abandoned. */
   signal: AbortSignal;
+  /** The generation's local ufrag (a mux routes by it). */
+  ufrag?: string;
   /** A fresh internal id for a local candidate. */
   nextId(): string;
   /** A later failure of a resource in use (a TURN refresh or permission). */
@@ -25,11 +28,11 @@ export interface LocalGatheringHooks {
 export async function gatherLocal(
   options: ResolvedOptions,
   hooks: LocalGatheringHooks,
-): Promise<{ errors: IceTcpError[]; resources: GatherResource[] }> {
+): Promise<{ errors: IceTcpError[]; resources: GatherResource[]; nat: NatProfile }> {
   const addresses = options.addresses
     ? explicitLocalAddresses(options.addresses)
     : defaultLocalAddresses(options.includeLoopback);
-  const { errors, resources } = await gatherCandidates(
+  const { errors, resources, nat } = await gatherCandidates(
     {
       addresses,
       tcpTypes: options.tcpTypes,
@@ -42,6 +45,7 @@ export async function gatherLocal(
       nextId: hooks.nextId,
       maxFrameSize: options.maxFrameSize,
       pending: pendingLimits(options),
+      ...(options.mux && hooks.ufrag ? { mux: { mux: options.mux, ufrag: hooks.ufrag } } : {}),
       onError: hooks.onError,
       onProbeHold: hooks.onProbeHold,
     },
@@ -52,5 +56,6 @@ export async function gatherLocal(
       err instanceof IceTcpError ? err : new GatherError(err.message, { cause: err }),
     ),
     resources,
+    nat,
   };
 }

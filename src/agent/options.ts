@@ -2,7 +2,9 @@ import { isIP } from 'node:net';
 import type { IceRole, TcpType } from '../candidate/types.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { StunServerAddress } from '../gather/server-reflexive.js';
+import { IceTcpMux } from '../server/tcp-mux.js';
 import type { TurnServerOptions } from '../turn/types.js';
+import { checkLiteOptions, liteDefaults } from './lite.js';
 
 // The option types of the layers below, re-exported: the public API names them as agent options.
 export type { IceRole, StunServerAddress, TurnServerOptions };
@@ -90,6 +92,25 @@ export interface IceAgentOptions {
    * Default false.
    */
   autoRestart?: boolean;
+  /**
+   * Advertise the ICE option `icetcp+resume` and, when the peer advertises it too, carry `stream()` across ICE
+   * restarts with no byte lost (README, "Seamless path switch"). false: plain RFC 4571 framing, and a restart
+   * ends the stream with `PathChangedError`. Default true.
+   */
+  streamResume?: boolean;
+  /**
+   * ice-lite (RFC 8445 §2.5): passive host candidates only, no checks of its own, always controlled; it answers
+   * the peer's checks and selects the pair the peer nominates, and `a=ice-lite` / `lite: true` tell the peer.
+   * `tcpTypes` other than passive, `stunServers`, `turnServers`, `forceRelay` and `role: 'controlling'` are refused.
+   * Default false.
+   */
+  lite?: boolean;
+  /**
+   * A shared port (listening): the passive candidate is the mux's address (and its `publicAddress`) instead of
+   * a port of this agent's own; connections whose first check names our ufrag are routed here. Needs `passive`
+   * in `tcpTypes`.
+   */
+  mux?: IceTcpMux;
   /** Local credentials; generated when absent (ufrag >= 4 chars, pwd >= 22 chars). */
   ufrag?: string;
   pwd?: string;
@@ -97,9 +118,9 @@ export interface IceAgentOptions {
 
 /** Options with every default filled in. */
 export type ResolvedOptions = Required<
-  Omit<IceAgentOptions, 'role' | 'addresses' | 'portRange' | 'signal' | 'ufrag' | 'pwd'>
+  Omit<IceAgentOptions, 'role' | 'addresses' | 'portRange' | 'signal' | 'ufrag' | 'pwd' | 'mux'>
 > &
-  Pick<IceAgentOptions, 'role' | 'addresses' | 'portRange' | 'signal' | 'ufrag' | 'pwd'>;
+  Pick<IceAgentOptions, 'role' | 'addresses' | 'portRange' | 'signal' | 'ufrag' | 'pwd' | 'mux'>;
 
 const DEFAULTS = {
   tcpTypes: ['active', 'passive', 'so'] as TcpType[],
@@ -124,6 +145,8 @@ const DEFAULTS = {
   consentIntervalMs: 5000,
   consentTimeoutMs: 30_000,
   autoRestart: false,
+  streamResume: true,
+  lite: false,
 };
 
 function positive(name: string, value: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
@@ -135,7 +158,8 @@ function positive(name: string, value: number, min = 1, max = Number.MAX_SAFE_IN
 
 /** Fills defaults and rejects unusable values with an {@link InvalidArgumentError}. */
 export function resolveOptions(options: IceAgentOptions = {}): ResolvedOptions {
-  const o = { ...DEFAULTS, ...stripUndefined(options) };
+  checkLiteOptions(options);
+  const o = { ...DEFAULTS, ...liteDefaults(options), ...stripUndefined(options) };
   if (o.role !== undefined && o.role !== 'controlling' && o.role !== 'controlled') {
     throw new InvalidArgumentError(`role must be 'controlling' or 'controlled', got ${String(o.role)}`);
   }
@@ -172,6 +196,7 @@ export function resolveOptions(options: IceAgentOptions = {}): ResolvedOptions {
   positive('consentIntervalMs', o.consentIntervalMs, 10, 3_600_000);
   positive('consentTimeoutMs', o.consentTimeoutMs, o.consentIntervalMs, 86_400_000);
   if (typeof o.autoRestart !== 'boolean') throw new InvalidArgumentError('autoRestart must be a boolean');
+  if (typeof o.streamResume !== 'boolean') throw new InvalidArgumentError('streamResume must be a boolean');
   if (o.addresses !== undefined) validateAddresses(o.addresses);
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
     throw new InvalidArgumentError('signal must be an AbortSignal');
@@ -206,6 +231,10 @@ export function resolveOptions(options: IceAgentOptions = {}): ResolvedOptions {
     if (s.permissionLifetimeSeconds !== undefined)
       positive('turnServers permissionLifetimeSeconds', s.permissionLifetimeSeconds, 1);
   }
+  if (o.mux !== undefined && !(o.mux instanceof IceTcpMux))
+    throw new InvalidArgumentError('mux must be an IceTcpMux');
+  if (o.mux !== undefined && !o.tcpTypes.includes('passive'))
+    throw new InvalidArgumentError("mux needs 'passive' in tcpTypes");
   if (o.forceRelay && o.turnServers.length === 0) {
     throw new InvalidArgumentError('forceRelay needs at least one entry in turnServers');
   }

@@ -1,3 +1,4 @@
+import { natTokenList } from '../candidate/nat-profile.js';
 import { formatCandidate, parseCandidate } from '../candidate/sdp.js';
 import type { Candidate } from '../candidate/types.js';
 import type { Checklist } from '../checklist/index.js';
@@ -61,12 +62,24 @@ export function permittedAddresses(candidate: Candidate): string[] {
 }
 
 /** The peer's ufrag and pwd, checked (RFC 8445 §5.3); `InvalidArgumentError` otherwise. */
-export function checkRemoteParameters(parameters: { ufrag: string; pwd: string }): IceParameters {
+export function checkRemoteParameters(parameters: {
+  ufrag: string;
+  pwd: string;
+  lite?: boolean;
+  nat?: readonly unknown[];
+}): IceParameters {
   if (!parameters || typeof parameters.ufrag !== 'string' || typeof parameters.pwd !== 'string') {
     throw new InvalidArgumentError('remote parameters need string ufrag and pwd');
   }
   if (!/^[A-Za-z0-9+/]{4,256}$/.test(parameters.ufrag) || !/^[A-Za-z0-9+/]{22,256}$/.test(parameters.pwd)) {
     throw new InvalidArgumentError('remote ufrag must be >= 4 and pwd >= 22 ice-chars (RFC 8445 §5.3)');
   }
-  return { ufrag: parameters.ufrag, pwd: parameters.pwd };
+  if (parameters.lite !== undefined && typeof parameters.lite !== 'boolean') {
+    throw new InvalidArgumentError('remote parameters lite must be a boolean');
+  }
+  // the NAT tokens are advice: odd ones are dropped, never an error
+  const nat = Array.isArray(parameters.nat) ? { nat: natTokenList(parameters.nat) } : {};
+  return parameters.lite
+    ? { ufrag: parameters.ufrag, pwd: parameters.pwd, lite: true, ...nat }
+    : { ufrag: parameters.ufrag, pwd: parameters.pwd, ...nat };
 }

@@ -1,6 +1,7 @@
 import type { IceRole } from '../candidate/types.js';
 import type { CandidatePair } from '../checklist/index.js';
 import { IceConnection } from '../connection/ice-connection.js';
+import type { ResumeKeys } from '../connection/resume-mode.js';
 import { shortTermKey } from '../stun/index.js';
 import { checkPriority, selectedPairOf } from './candidate-view.js';
 import { buildCheckRequest, buildKeepalive } from './check-messages.js';
@@ -9,8 +10,11 @@ import type { IceParameters } from './credentials.js';
 import type { SelectedPair } from './events.js';
 import type { Link } from './link.js';
 
-/** The nominated pair's link becomes the application's connection (its held frames first). */
-export function openConnection(pair: CandidatePair, link: Link): IceConnection {
+/**
+ * The nominated pair's link becomes the application's connection (its held frames first); `resumeKeys` when
+ * both sides negotiated the stream-resume protocol.
+ */
+export function openConnection(pair: CandidatePair, link: Link, resumeKeys?: ResumeKeys): IceConnection {
   const { local, remote } = selectedPairOf(pair);
   const connection = new IceConnection(
     link.connection,
@@ -18,6 +22,7 @@ export function openConnection(pair: CandidatePair, link: Link): IceConnection {
     remote,
     (frame) => link.handleControlFrame(frame),
     link.takeHeldFrames(),
+    resumeKeys,
   );
   link.connection.resume();
   return connection;
@@ -32,6 +37,7 @@ export function moveConnection(
   selected: SelectedPair,
   link: Link,
   onOldPathDone: () => void,
+  resumeKeys?: ResumeKeys,
 ): boolean {
   const moved = connection.moveTo(
     link.connection,
@@ -39,6 +45,7 @@ export function moveConnection(
     (frame) => link.handleControlFrame(frame),
     link.takeHeldFrames(),
     onOldPathDone,
+    resumeKeys,
   );
   link.connection.resume();
   return moved;
@@ -55,6 +62,8 @@ export interface ConsentStart {
   tieBreaker: bigint;
   intervalMs: number;
   timeoutMs: number;
+  /** ice-lite: consent kept by the peer's checks, none of ours. */
+  lite?: boolean;
   now(): number;
   wake(): void;
 }
@@ -84,6 +93,7 @@ export function startConsentSession(input: ConsentStart): ConsentSession {
     authentic: (response) =>
       remoteKey !== undefined && response.hasIntegrity() && response.verifyIntegrity(remoteKey),
     keepalive: () => buildKeepalive(localKey),
+    peerDriven: input.lite,
     now: input.now,
     wake: input.wake,
   });

@@ -1,4 +1,5 @@
 import { SignallingError } from '../errors.js';
+import { NAT_ATTRIBUTE, parseNatLineValue } from './nat-profile.js';
 import { formatCandidate, parseCandidate } from './sdp.js';
 import type { Candidate } from './types.js';
 
@@ -10,6 +11,10 @@ export interface IceDescription {
   endOfCandidates: boolean;
   /** ICE option tokens of `a=ice-options` (RFC 8839 §5.6), e.g. `trickle`; unknown ones are kept, not acted on. */
   options?: string[];
+  /** `a=ice-lite` (RFC 8839 §5.3): the side is an ice-lite agent (RFC 8445 §2.5). */
+  lite?: boolean;
+  /** `a=x-ice-tcp-nat` tokens: the side's measured NAT behaviour (candidate/nat-profile.ts). */
+  nat?: string[];
 }
 
 /** RFC 8839 ice-option-tag: 1*ice-char. A token that is not one is dropped (an odd peer's line stays usable). */
@@ -45,6 +50,7 @@ export function formatDescription(
   d: Required<Pick<IceDescription, 'ufrag' | 'pwd'>> & IceDescription,
 ): string[] {
   const lines = [`a=ice-ufrag:${d.ufrag}`, `a=ice-pwd:${d.pwd}`, formatIceOptions(d.options)];
+  if (d.lite) lines.push('a=ice-lite');
   for (const c of d.candidates) lines.push(`a=${formatCandidate(c)}`);
   if (d.endOfCandidates) lines.push('a=end-of-candidates');
   return lines;
@@ -55,6 +61,8 @@ export type DescriptionLine =
   | { kind: 'ufrag'; value: string }
   | { kind: 'pwd'; value: string }
   | { kind: 'options'; tokens: string[] }
+  | { kind: 'lite' }
+  | { kind: 'nat'; tokens: string[] }
   | { kind: 'candidate'; candidate: Candidate }
   | { kind: 'end-of-candidates' }
   | { kind: 'blank' }
@@ -70,6 +78,9 @@ export function parseDescriptionLine(raw: string): DescriptionLine {
   if (body.startsWith('ice-options:')) {
     return { kind: 'options', tokens: parseIceOptions(body.slice('ice-options:'.length)) };
   }
+  if (body === 'ice-lite') return { kind: 'lite' };
+  if (body.startsWith(`${NAT_ATTRIBUTE}:`))
+    return { kind: 'nat', tokens: parseNatLineValue(body.slice(NAT_ATTRIBUTE.length + 1)) };
   if (body.startsWith('candidate:')) return { kind: 'candidate', candidate: parseCandidate(body) };
   if (body === 'end-of-candidates') return { kind: 'end-of-candidates' };
   return { kind: 'ignored' };
@@ -91,6 +102,8 @@ export function parseDescription(input: string | readonly string[]): IceDescript
     if (parsed.kind === 'ufrag') d.ufrag = parsed.value;
     else if (parsed.kind === 'pwd') d.pwd = parsed.value;
     else if (parsed.kind === 'options') d.options = parsed.tokens;
+    else if (parsed.kind === 'lite') d.lite = true;
+    else if (parsed.kind === 'nat') d.nat = parsed.tokens;
     else if (parsed.kind === 'candidate') d.candidates.push(parsed.candidate);
     else if (parsed.kind === 'end-of-candidates') d.endOfCandidates = true;
   }

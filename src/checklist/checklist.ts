@@ -4,6 +4,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { ChecklistAction, IncomingCheck, IncomingCheckResult } from './actions.js';
 import { type ChecklistConfig, type ChecklistState, validateChecklistConfig } from './config.js';
 import { nextOrdinaryPair, pairToUnfreeze, placeNewPair, unfreezeFoundation } from './freezing.js';
+import { hopelessReason, type NatEvidence, type NatProfiles, publicAddresses } from './nat-evidence.js';
 import { choosePairToNominate, nominationWaitFor } from './nomination.js';
 import {
   type CandidatePair,
@@ -15,7 +16,7 @@ import {
 } from './pair.js';
 import { PairStore } from './pair-store.js';
 import { canPair, peerTcpType } from './pairing.js';
-import { oppositeRole, resolveRoleConflict, shouldSwitchOn487 } from './role.js';
+import { oppositeRole, resolveLiteRoleConflict, resolveRoleConflict, shouldSwitchOn487 } from './role.js';
 import {
   allowsSequentialPairing,
   isSequentialPredicted,
@@ -66,6 +67,8 @@ export class Checklist {
   private remoteIdCounter = 0;
   /** Ranks of sequentially predicted candidates (see sequential.ts); dropped when a candidate or the role changes. */
   private ranksCache: SequentialRanks | undefined;
+  /** Both sides' measured NAT behaviour: pairs it shows hopeless hold no nomination (nat-evidence.ts). */
+  private natProfiles: NatProfiles = {};
 
   constructor(config: ChecklistConfig) {
     validateChecklistConfig(config);
@@ -124,6 +127,18 @@ export class Checklist {
     this.localGatheringComplete = true;
   }
 
+  /** Our and/or the peer's measured NAT behaviour (`a=x-ice-tcp-nat`); a side left out keeps what it had. */
+  setNatProfiles(profiles: NatProfiles, now: number): void {
+    this.advance(now);
+    this.natProfiles = { ...this.natProfiles, ...profiles };
+  }
+
+  /** Why evidence shows the pair cannot succeed, or undefined (see nat-evidence.ts). */
+  hopelessReason(pairId: string): string | undefined {
+    const pair = this.store.get(pairId);
+    return pair && hopelessReason(pair, this.natEvidence());
+  }
+
   /** Adds a candidate of the peer (trickled at any time) and pairs it at once; duplicates return the known one. */
   addRemoteCandidate(candidate: Candidate & { id?: string }, now: number): RemoteCandidate {
     this.advance(now);
@@ -164,7 +179,8 @@ export class Checklist {
   /** Runs everything due at `now` and returns the actions to perform, in order. */
   poll(now: number): ChecklistAction[] {
     this.advance(now);
-    if (this.stateValue === 'running') {
+    // a lite agent checks nothing and waits for the peer's nomination (RFC 8445 §6.1.1)
+    if (this.stateValue === 'running' && !this.config.lite) {
       this.expireChecks(now);
       this.nominateIfTime(now);
       this.sendNextCheck(now);
@@ -176,7 +192,7 @@ export class Checklist {
   /** The absolute time at which `poll` must run next; undefined when nothing is scheduled. */
   nextWakeup(): number | undefined {
     if (this.actions.length > 0) return this.latestNow;
-    if (this.stateValue !== 'running') return undefined;
+    if (this.stateValue !== 'running' || this.config.lite) return undefined;
     const times: number[] = [];
     if (this.triggered.some((t) => this.canSendTriggered(t))) times.push(this.nextCheckAt);
     else if (this.hasOrdinaryPair())
@@ -250,7 +266,9 @@ export class Checklist {
     this.advance(now);
     const local = this.locals.get(check.localCandidateId);
     if (!local) throw new InvalidArgumentError(`unknown local candidate ${check.localCandidateId}`);
-    const verdict = resolveRoleConflict(this.roleValue, this.config.tieBreaker, check);
+    const verdict = this.config.lite
+      ? resolveLiteRoleConflict(check)
+      : resolveRoleConflict(this.roleValue, this.config.tieBreaker, check);
     if (verdict === 'reject-487') return { response: 'role-conflict' };
     if (verdict === 'switch-role') this.switchRole(oppositeRole(this.roleValue));
 
@@ -259,7 +277,8 @@ export class Checklist {
     const learnedRemote = known ? undefined : remote;
     const pair = this.pairForIncoming(local, remote);
     pair.checksReceived += 1;
-    if (!this.isFinished()) {
+    if (this.config.lite) this.onLiteCheck(pair, check.useCandidate);
+    else if (!this.isFinished()) {
       this.triggerCheck(pair);
       if (check.useCandidate && this.roleValue === 'controlled') {
         pair.useCandidateReceived = true;
@@ -284,6 +303,22 @@ export class Checklist {
       return;
     }
     if (pair.state !== 'failed') this.failPair(pair, 'connection lost');
+  }
+
+  /**
+   * RFC 8445 §6.1.1, §7.3.1.5 for a lite agent: it sends no triggered check, so the peer's check (which we
+   * answer with success) makes the pair valid, and the peer's USE-CANDIDATE on it selects it at once.
+   */
+  private onLiteCheck(pair: CandidatePair, useCandidate: boolean): void {
+    if (this.isFinished()) return;
+    if (pair.state !== 'succeeded') {
+      pair.state = 'succeeded';
+      this.actions.push({ type: 'pair-succeeded', pairId: pair.id });
+    }
+    if (useCandidate) {
+      pair.useCandidateReceived = true;
+      this.select(pair);
+    }
   }
 
   private advance(now: number): void {
@@ -487,11 +522,17 @@ export class Checklist {
 
   private nominateIfTime(now: number): void {
     if (this.roleValue !== 'controlling' || this.nominatingPairId !== undefined) return;
+    let evidence: NatEvidence | undefined;
+    const hopeless = (p: CandidatePair) => {
+      evidence ??= this.natEvidence();
+      return hopelessReason(p, evidence) !== undefined;
+    };
     const pair = choosePairToNominate(this.store.sorted(), {
       now,
       firstCheckAt: this.firstCheckAt,
       nominationWaitMs: this.config.nominationWaitMs,
       relayNominationWaitMs: this.config.relayNominationWaitMs,
+      cannotSucceed: hopeless,
     });
     if (!pair) return;
     this.nominatingPairId = pair.id;
@@ -505,6 +546,17 @@ export class Checklist {
     const best = this.store.sorted().find((p) => p.state === 'succeeded');
     if (!best) return undefined;
     return this.firstCheckAt + nominationWaitFor(best, this.config);
+  }
+
+  private natEvidence(): NatEvidence {
+    const { local, remote } = this.natProfiles;
+    const signalled = [...this.remotes.values()].filter((r) => !this.learnedRemoteIds.has(r.id));
+    return {
+      ...this.natProfiles,
+      localPublic: publicAddresses(this.locals.values(), local),
+      remotePublic: publicAddresses(signalled, remote),
+      localPredicts: [...this.locals.values()].some(isSequentialPredicted),
+    };
   }
 
   private canSendTriggered(entry: TriggeredCheck): boolean {

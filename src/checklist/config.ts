@@ -22,6 +22,12 @@ export interface ChecklistConfig {
   relayNominationWaitMs?: number;
   /** How long after start to wait for the peer's end-of-candidates before assuming it (default 5000). */
   remoteEndOfCandidatesTimeoutMs: number;
+  /**
+   * This agent is ice-lite (RFC 8445 §2.5, §6.1.1): always controlled, it sends no checks of its own, takes a
+   * pair as valid when the peer's check on it arrives and selects the pair the peer nominates; it never fails by
+   * itself (the agent's `connectTimeoutMs` does). Default false.
+   */
+  lite?: boolean;
 }
 
 /** Overall state of the checklist (RFC 8445 §6.1.2.1, with `new` before checks start). */
@@ -46,5 +52,8 @@ export function validateChecklistConfig(config: ChecklistConfig): void {
     throw new InvalidArgumentError(
       `checklist role must be controlling or controlled, got ${String(config.role)}`,
     );
+  }
+  if (config.lite && config.role !== 'controlled') {
+    throw new InvalidArgumentError('a lite checklist is always controlled (RFC 8445 §6.1.1)');
   }
 }

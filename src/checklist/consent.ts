@@ -10,6 +10,11 @@ export interface ConsentConfig {
   random?: () => number;
   /** A fresh 96-bit STUN transaction id per check. Default `crypto.randomBytes(12)`. */
   newTransactionId?: () => Buffer;
+  /**
+   * ice-lite: send no checks (RFC 7675: a lite agent answers consent checks, it need not send any); the peer's authenticated checks on the
+   * pair ({@link ConsentFreshness.onPeerCheck}) keep consent, which expires `timeoutMs` after the last one.
+   */
+  peerDriven?: boolean;
 }
 
 /** What the consent machine asks its driver to do, returned by {@link ConsentFreshness.poll}. */
@@ -87,7 +92,13 @@ export class ConsentFreshness {
     if (this.stateValue !== 'idle') return;
     this.stateValue = 'fresh';
     this.lastSuccess = now;
-    this.nextCheckAt = now + this.jitteredInterval();
+    if (!this.config.peerDriven) this.nextCheckAt = now + this.jitteredInterval();
+  }
+
+  /** Peer-driven (lite) consent: the peer's authenticated check on the pair is a sign of its consent. */
+  onPeerCheck(now: number): void {
+    if (!this.config.peerDriven || (this.stateValue !== 'fresh' && this.stateValue !== 'unanswered')) return;
+    this.lastSuccess = Math.max(this.lastSuccess, now);
   }
 
   /** An authenticated success response to one of our consent checks, whichever one. */

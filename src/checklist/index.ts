@@ -7,4 +7,4 @@ export type { ChecklistConfig, ChecklistState } from './config.js';
 export type { CandidatePair, PairState, RemoteCandidate } from './pair.js';
 export { computePairPriority } from './pair.js';
 export { canPair, redundancyKey } from './pairing.js';
-export { resolveRoleConflict } from './role.js';
+export { initialRole, resolveRoleConflict } from './role.js';

@@ -17,6 +17,8 @@ export interface NominationTiming {
   nominationWaitMs: number;
   /** Wait used instead when the best valid pair is relayed; default `nominationWaitMs`. */
   relayNominationWaitMs?: number;
+  /** Pairs that evidence shows cannot succeed (checklist/nat-evidence.ts): they hold no nomination. */
+  cannotSucceed?: (pair: CandidatePair) => boolean;
 }
 
 /** A pair through a TURN relay on either side, as far as the candidates tell. */
@@ -47,7 +49,9 @@ export function choosePairToNominate(
 ): CandidatePair | undefined {
   const best = pairs.find((p) => p.state === 'succeeded');
   if (!best) return undefined;
-  const betterMayCome = pairs.some((p) => p.priority > best.priority && mayStillBecomeValid(p));
+  const betterMayCome = pairs.some(
+    (p) => p.priority > best.priority && mayStillBecomeValid(p) && !timing.cannotSucceed?.(p),
+  );
   if (!betterMayCome) return best;
   const waitedEnough =
     timing.firstCheckAt !== undefined && timing.now >= timing.firstCheckAt + nominationWaitFor(best, timing);

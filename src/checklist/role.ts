@@ -40,3 +40,35 @@ export function resolveRoleConflict(
 export function shouldSwitchOn487(roleWhenSent: IceRole, currentRole: IceRole): boolean {
   return roleWhenSent === currentRole;
 }
+
+/** What decides an agent's first role (RFC 8445 §6.1.1). */
+export interface RoleInputs {
+  /** This agent is ice-lite. */
+  localLite: boolean;
+  /** The peer said `a=ice-lite` (known once its parameters arrived). */
+  remoteLite: boolean;
+  /** The role the application fixed, if any. */
+  configured: IceRole | undefined;
+  /** This agent produced its description before it had the peer's: the initiating agent. */
+  offerer: boolean;
+}
+
+/**
+ * RFC 8445 §6.1.1: a lite agent is always controlled; a full agent facing a lite one takes the controlling
+ * role whatever it was configured with (the lite peer sends no checks and nominates nothing); between two full
+ * agents the configured role, else the initiating agent, controls.
+ */
+export function initialRole(inputs: RoleInputs): IceRole {
+  if (inputs.localLite) return 'controlled';
+  if (inputs.remoteLite) return 'controlling';
+  return inputs.configured ?? (inputs.offerer ? 'controlling' : 'controlled');
+}
+
+/**
+ * RFC 8445 §7.3.1.1 for a lite agent, which can only be controlled: it never switches. A peer that claims
+ * ICE-CONTROLLED too is answered 487 whatever the tie-breakers say, so the full peer takes the controlling role
+ * (§6.1.1: the full agent MUST control); ICE-CONTROLLING is no conflict.
+ */
+export function resolveLiteRoleConflict(request: RoleAttributes): RoleConflictVerdict {
+  return request.iceControlled !== undefined ? 'reject-487' : 'no-conflict';
+}

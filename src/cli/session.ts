@@ -82,7 +82,9 @@ export function tapMessages(signaller: Signaller, observe: (message: SignalMessa
  * `input` as data.
  */
 export async function connectSession(options: SessionOptions): Promise<Session> {
-  const agent = new IceAgent(options.agent);
+  // no restart ever comes here: plain framing, so a peer that dies resets the stream at once rather than
+  // leaving it waiting for a new path until consent expires (README, "Seamless path switch")
+  const agent = new IceAgent({ streamResume: false, ...options.agent });
   agent.on('error', (e) => options.warn(`warning: ${e.code}: ${e.message}`));
   const stopReading = new AbortController();
   let remoteAt = performance.now();

@@ -13,6 +13,7 @@ import type { FramedConnection } from '../transport/index.js';
 import { FramedByteStream } from './byte-stream.js';
 import { FramedPacketPath } from './framed-packet-path.js';
 import { PacketPathSwitch } from './packet-switch.js';
+import { type ResumeKeys, ResumeStreamMode } from './resume-mode.js';
 
 /** Packets buffered while nobody listens yet, before the socket is paused (nothing is dropped). */
 const MAX_QUEUED_PACKETS = 256;
@@ -65,6 +66,12 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
   private revoked: IceTcpError | undefined;
   /** Packet mode: the peer's FIN came while packets were still queued for a listener. */
   private endPending = false;
+  /** Set when both sides negotiated `icetcp+resume`: the current path's generation keys. */
+  private resumeKeys: ResumeKeys | undefined;
+  /** Stream mode with the resume protocol: the stream survives path switches (README, "Seamless path switch"). */
+  private resume: ResumeStreamMode | undefined;
+  /** ICE's frames on the current path, answered by the agent. */
+  private isControl: (frame: Buffer) => boolean;
 
   /** @internal the agent builds connections; applications get them from `agent.connect()`. */
   constructor(
@@ -73,11 +80,14 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
     remote: Candidate,
     isControlFrame: (frame: Buffer) => boolean,
     earlyFrames: readonly Buffer[] = [],
+    resumeKeys?: ResumeKeys,
   ) {
     super();
     this.framed = framed;
     this.local = local;
     this.remote = remote;
+    this.isControl = isControlFrame;
+    this.resumeKeys = resumeKeys;
     this.usePath(framed, isControlFrame, earlyFrames);
   }
 
@@ -94,8 +104,9 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
   /**
    * @internal an ICE restart nominated a new pair: from now on packets go out on `framed`. The old path is still
    * read until the peer's first packet on the new one (it sent everything else before), then `onOldPathDone`.
-   * A stream cannot follow (bytes in flight would be lost): it ends with `PathChangedError`. Returns false when
-   * the application already closed the connection (the new path is then closed too).
+   * A stream follows when the resume protocol was negotiated (`resumeKeys`, this path's generation's), and
+   * otherwise ends with `PathChangedError` (bytes in flight would be lost). Returns false when the application
+   * already closed the connection (the new path is then closed too).
    */
   moveTo(
     framed: FramedConnection,
@@ -103,14 +114,24 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
     isControlFrame: (frame: Buffer) => boolean,
     earlyFrames: readonly Buffer[],
     onOldPathDone: () => void,
+    resumeKeys?: ResumeKeys,
   ): boolean {
-    if (this.endedByUs || this.revoked) {
+    // a resumable stream ended with close() may still need the new path to deliver its last bytes
+    if ((this.resume ? !this.resume.alive : this.endedByUs) || this.revoked) {
       framed.close();
       return false;
     }
     this.local = pair.local;
     this.remote = pair.remote;
-    if (this.duplex && !this.duplex.destroyed) {
+    this.resumeKeys = resumeKeys;
+    if (this.resume) {
+      this.resume.switchTo({
+        framed,
+        keys: resumeKeys as ResumeKeys,
+        earlyFrames,
+        isIceFrame: isControlFrame,
+      });
+    } else if (this.duplex && !this.duplex.destroyed) {
       const error = new PathChangedError(
         'an ICE restart moved the connection: the byte stream cannot follow',
       );
@@ -124,7 +145,7 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
     this.closedFlag = false;
     this.endPending = false;
     this.emit('path-change', { local: pair.local, remote: pair.remote });
-    if (!this.duplex) this.emit('drain');
+    if (!this.duplex && !this.resume) this.emit('drain');
     return true;
   }
 
@@ -156,7 +177,7 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
   send(packet: Buffer | Uint8Array): boolean {
     if (this.revoked) throw this.revoked;
     if (this.closedFlag) throw new ClosedError('connection is closed');
-    if (this.duplex)
+    if (this.duplex || this.resume)
       throw new InvalidArgumentError('connection is in stream mode: write to stream() instead');
     if (packet.length > MAX_FRAME_PAYLOAD) throw new FrameTooLargeError(packet.length, MAX_FRAME_PAYLOAD);
     return this.framed.sendFrame(Buffer.isBuffer(packet) ? packet : Buffer.from(packet));
@@ -164,6 +185,8 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
 
   /** Switches to stream mode and returns the byte stream (the same one on every call). */
   stream(): Duplex {
+    if (this.resume) return this.resume.duplex;
+    if (!this.duplex && this.resumeKeys) return this.openResumable(this.resumeKeys);
     if (!this.duplex) {
       const duplex = new FramedByteStream(this.framed);
       this.duplex = duplex;
@@ -186,7 +209,8 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
    */
   close(): void {
     this.endedByUs = true;
-    if (this.duplex) this.duplex.closeGracefully();
+    if (this.resume) this.resume.close();
+    else if (this.duplex) this.duplex.closeGracefully();
     else this.framed.close();
   }
 
@@ -194,6 +218,7 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
   reset(): void {
     this.endedByUs = true;
     if (!this.closedFlag) this.resetByUs = true;
+    this.resume?.reset();
     this.framed.reset();
   }
 
@@ -205,8 +230,17 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
     if (this.revoked) return;
     this.revoked = error;
     this.duplex?.fail(error);
+    this.resume?.fail(error);
     this.emit('error', error);
     this.framed.reset();
+  }
+
+  /**
+   * @internal the agent gave up on the connection (its path lost and consent expired, no restart succeeded). A
+   * resumable stream that was waiting for a new path fails with `error`; other modes learnt it from the path.
+   */
+  pathGone(error: IceTcpError): void {
+    this.resume?.fail(error);
   }
 
   override on<T extends keyof IceConnectionEvents>(
@@ -215,7 +249,7 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
     context?: unknown,
   ): this {
     super.on(event, fn as never, context);
-    if (event === 'packet' && !this.duplex) setImmediate(() => this.flushQueue());
+    if (event === 'packet' && !this.duplex && !this.resume) setImmediate(() => this.flushQueue());
     return this;
   }
 
@@ -226,14 +260,17 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
     earlyFrames: readonly Buffer[],
   ): void {
     this.detach?.();
+    this.isControl = isControlFrame;
     framed.allowHalfOpen();
-    const onEnd = () => this.onPeerEnd();
+    // a resumable stream outlives its paths: their end, errors and close are the stream's business
+    const onEnd = () => this.resume || this.onPeerEnd();
     const onDrain = () => this.emit('drain');
     const onError = (e: IceTcpError) => {
+      if (this.resume) return;
       this.duplex?.fail(e);
       this.emit('error', e);
     };
-    const onClose = () => this.onClose();
+    const onClose = () => this.resume || this.onClose();
     framed.on('end', onEnd);
     framed.on('drain', onDrain);
     framed.on('error', onError);
@@ -244,8 +281,21 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
       framed.off('error', onError);
       framed.off('close', onClose);
     };
+    if (this.resume) return;
     this.currentPath = new FramedPacketPath(framed, isControlFrame, earlyFrames);
     this.paths.switchTo(this.currentPath);
+  }
+
+  /** Stream mode with the resume protocol, from here on: the packet paths stop, queued frames go to the stream. */
+  private openResumable(keys: ResumeKeys): Duplex {
+    this.paths.close();
+    this.currentPath = undefined;
+    const leg = { framed: this.framed, keys, earlyFrames: this.queue.splice(0), isIceFrame: this.isControl };
+    this.resume = new ResumeStreamMode(leg, (error) => {
+      if (error && error !== this.revoked) this.emit('error', error);
+      this.onClose();
+    });
+    return this.resume.duplex;
   }
 
   /** A frame that is not ICE's: a packet, or bytes of the stream. */
@@ -261,7 +311,7 @@ export class IceConnection extends EventEmitter<IceConnectionEvents> {
   }
 
   private flushQueue(): void {
-    if (this.duplex) return;
+    if (this.duplex || this.resume) return;
     while (this.queue.length > 0 && this.listenerCount('packet') > 0) {
       this.emit('packet', this.queue.shift() as Buffer);
     }

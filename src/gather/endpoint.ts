@@ -1,5 +1,5 @@
 import type { LocalCandidate } from '../candidate/types.js';
-import type { FramedConnection, PassiveListener, SimultaneousOpenPort } from '../transport/index.js';
+import type { FramedConnection, PassiveAcceptor, SimultaneousOpenPort } from '../transport/index.js';
 
 /** A relayed candidate's way to reach a peer and to learn of peers reaching it (TURN, RFC 6062). */
 export interface RelayEndpointHandle {
@@ -16,6 +16,6 @@ export interface RelayEndpointHandle {
 /** A gathered local candidate with the socket object that serves it. */
 export type LocalEndpoint =
   | { kind: 'active'; candidate: LocalCandidate }
-  | { kind: 'passive'; candidate: LocalCandidate; listener: PassiveListener }
+  | { kind: 'passive'; candidate: LocalCandidate; listener: PassiveAcceptor }
   | { kind: 'so'; candidate: LocalCandidate; port: SimultaneousOpenPort }
   | ({ kind: 'relay'; candidate: LocalCandidate } & RelayEndpointHandle);

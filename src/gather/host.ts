@@ -9,6 +9,7 @@ import {
 } from '../transport/index.js';
 import type { LocalAddress } from './addresses.js';
 import type { LocalEndpoint } from './endpoint.js';
+import { gatherMuxCandidates, type MuxGatherOptions } from './mux-candidates.js';
 
 const log = createDebug('ice-tcp:gather:host');
 
@@ -23,6 +24,10 @@ export interface HostGatherOptions {
   resynBudget?: ResynBudget;
   /** Limits on each port's not yet authenticated inbound connections. */
   pending?: PendingLimits;
+  /** Passive candidates on this shared port instead of a listener per address. */
+  mux?: MuxGatherOptions;
+  /** Largest RFC 4571 frame accepted on connections routed by the mux. */
+  maxFrameSize?: number;
 }
 
 /**
@@ -36,6 +41,16 @@ export async function gatherHostCandidates(
   onEndpoint: (endpoint: LocalEndpoint) => void,
 ): Promise<{ errors: Error[] }> {
   const errors: Error[] = [];
+  const { mux } = options;
+  if (mux !== undefined && options.tcpTypes.includes('passive')) {
+    try {
+      gatherMuxCandidates({ ...options, ...mux }, onEndpoint);
+    } catch (err) {
+      log('passive on the mux failed: %s', (err as Error).message);
+      errors.push(err as Error);
+    }
+  }
+  const tcpTypes = mux === undefined ? options.tcpTypes : options.tcpTypes.filter((t) => t !== 'passive');
   await Promise.all(
     options.addresses.map(async (local, index) => {
       const otherPreference = Math.max(0, 8191 - index);
@@ -50,7 +65,7 @@ export async function gatherHostCandidates(
           basePort: port,
           otherPreference,
         });
-      for (const tcpType of options.tcpTypes) {
+      for (const tcpType of tcpTypes) {
         try {
           if (tcpType === 'active') {
             onEndpoint({ kind: 'active', candidate: make('active', 9) });

@@ -1,3 +1,4 @@
+import type { NatProfile } from '../candidate/nat-profile.js';
 import type { TcpType } from '../candidate/types.js';
 import type { IceTcpError } from '../errors.js';
 import { type PendingLimits, ResynBudget } from '../transport/index.js';
@@ -5,6 +6,8 @@ import type { TurnServerOptions } from '../turn/index.js';
 import type { LocalAddress } from './addresses.js';
 import type { LocalEndpoint } from './endpoint.js';
 import { gatherHostCandidates } from './host.js';
+import type { MuxGatherOptions } from './mux-candidates.js';
+import { NatEvidenceCollector } from './nat-evidence.js';
 import { predictSequentialForHosts } from './predicted-hosts.js';
 import { ProbeHold } from './probe-hold.js';
 import { gatherRelay } from './relay.js';
@@ -33,6 +36,8 @@ export interface GatherOptions {
   resynBudget?: ResynBudget;
   /** Limits on each passive and S-O port's not yet authenticated inbound connections. */
   pending?: PendingLimits;
+  /** Passive candidates on this shared port (the agent's `mux` option) instead of a listener per address. */
+  mux?: MuxGatherOptions;
   /**
    * Called with true when sequential prediction starts measuring the NAT (checks must not open flows through
    * it until then), and with false when done, at most PREDICTION_HOLD_LIMIT_MS later.
@@ -52,9 +57,10 @@ export interface GatherResource {
 export async function gatherCandidates(
   options: GatherOptions,
   onEndpoint: (endpoint: LocalEndpoint) => void,
-): Promise<{ errors: Error[]; resources: GatherResource[] }> {
+): Promise<{ errors: Error[]; resources: GatherResource[]; nat: NatProfile }> {
   const errors: Error[] = [];
   const resources: GatherResource[] = [];
+  const evidence = new NatEvidenceCollector();
   const relay =
     options.turnServers.length > 0
       ? gatherRelay(
@@ -73,10 +79,10 @@ export async function gatherCandidates(
   if (!options.forceRelay) {
     // one budget for all S-O ports: a peer's candidates must not multiply the agent's SYN rate
     const direct = { ...options, resynBudget: options.resynBudget ?? new ResynBudget() };
-    await gatherDirect(direct, onEndpoint, errors, resources);
+    await gatherDirect(direct, onEndpoint, errors, resources, evidence);
   }
   errors.push(...(await relay).errors);
-  return { errors, resources };
+  return { errors, resources, nat: evidence.profile() };
 }
 
 /** Host candidates, then server-reflexive ones derived from them. */
@@ -85,6 +91,7 @@ async function gatherDirect(
   onEndpoint: (endpoint: LocalEndpoint) => void,
   errors: Error[],
   resources: GatherResource[],
+  evidence: NatEvidenceCollector,
 ): Promise<void> {
   const hostEndpoints: LocalEndpoint[] = [];
   const host = await gatherHostCandidates(options, (e) => {
@@ -104,6 +111,7 @@ async function gatherDirect(
         timeoutMs: options.timeoutMs,
         signal: options.signal,
         nextId: options.nextId,
+        onMapping: (o) => evidence.noteMapping(o),
       },
       (e) => {
         measured.add(e.candidate.port);
@@ -120,7 +128,10 @@ async function gatherDirect(
     resources.push(...srflx.connections);
     // after the srflx queries: no flow of ours may fall between measuring the NAT's step and the checks
     const bases = hostEndpoints.filter((e) => unpreserved.has(e.candidate.baseAddress));
-    errors.push(...(await predictSequentialForHosts(options, bases, measured, onEndpoint)));
+    // one flow each, before the prediction probes: outside their measurement
+    await evidence.probeMappings(unpreserved, options.stunServers, options.timeoutMs, options.signal);
+    const context = { ...options, onAllocation: evidence.noteAllocation.bind(evidence) };
+    errors.push(...(await predictSequentialForHosts(context, bases, measured, onEndpoint)));
   } finally {
     hold.end();
   }

@@ -3,6 +3,7 @@ import { otherPreferenceOf } from '../candidate/factory.js';
 import { GatherError } from '../errors.js';
 import type { PendingLimits, ResynBudget } from '../transport/index.js';
 import type { LocalEndpoint } from './endpoint.js';
+import type { PortAllocation } from './nat-behaviour.js';
 import { gatherSequentialPredicted } from './predicted-sequential.js';
 
 /** The part of the gather options sequential prediction uses. */
@@ -14,6 +15,8 @@ export interface PredictionContext {
   nextId: () => string;
   resynBudget?: ResynBudget;
   pending?: PendingLimits;
+  /** The allocation measured behind each address (NAT evidence). */
+  onAllocation?: (baseAddress: string, allocation: PortAllocation) => void;
 }
 
 /**
@@ -49,6 +52,7 @@ export async function predictSequentialForHosts(
             nextId: context.nextId,
             resynBudget: context.resynBudget,
             pending: context.pending,
+            onAllocation: (a) => context.onAllocation?.(base.baseAddress, a),
           },
           onEndpoint,
         );

@@ -38,6 +38,8 @@ export interface SequentialPredictionOptions {
   resynBudget?: ResynBudget;
   /** Limits on each predicted port's not yet authenticated inbound connections. */
   pending?: PendingLimits;
+  /** The allocation the probes measured (NAT evidence). */
+  onAllocation?: (allocation: PortAllocation) => void;
 }
 
 /**
@@ -56,6 +58,7 @@ export async function gatherSequentialPredicted(
   onEndpoint: (endpoint: LocalEndpoint) => void,
 ): Promise<void> {
   const { allocation, last } = await measureAllocation(options);
+  options.onAllocation?.(allocation);
   if (allocation.kind !== 'sequential' || !last) return;
   const ports = predictPorts(allocation, last, options.window ?? SEQUENTIAL_WINDOW).filter(
     (p) => !options.measuredPorts.has(p),

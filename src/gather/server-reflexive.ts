@@ -63,6 +63,16 @@ export async function queryMapping(options: {
   }
 }
 
+/** One S-O port's answer from a STUN server while gathering (NAT evidence: gather/nat-evidence.ts). */
+export interface MappingObservation {
+  baseAddress: string;
+  basePort: number;
+  server: StunServerAddress;
+  mapped: TransportAddress;
+  /** The server's RFC 5780 OTHER-ADDRESS, if it sent one. */
+  other?: TransportAddress;
+}
+
 /** What server-reflexive gathering needs. */
 export interface ServerReflexiveOptions {
   servers: readonly StunServerAddress[];
@@ -71,6 +81,8 @@ export interface ServerReflexiveOptions {
   timeoutMs: number;
   signal?: AbortSignal;
   nextId: () => string;
+  /** Every answer, the port's own address included (NAT evidence: gather/nat-evidence.ts). */
+  onMapping?: (o: MappingObservation) => void;
 }
 
 /**
@@ -94,7 +106,7 @@ export async function gatherServerReflexive(
       for (const server of options.servers) {
         if (isIPv6(server.host) !== isIPv6(base.baseAddress) && isIpLiteral(server.host)) continue;
         try {
-          const { mapped, connection } = await queryMapping({
+          const { mapped, connection, message } = await queryMapping({
             server,
             localAddress: base.baseAddress,
             localPort: base.basePort,
@@ -102,6 +114,8 @@ export async function gatherServerReflexive(
             signal: options.signal,
           });
           connections.push(connection);
+          const { baseAddress, basePort } = base;
+          options.onMapping?.({ baseAddress, basePort, server, mapped, other: message.otherAddress() });
           if (mapped.address === base.baseAddress && mapped.port === base.basePort) continue; // no NAT here
           const key = `${mapped.address}:${mapped.port}`;
           if (seen.has(key)) continue;

@@ -1,3 +1,4 @@
+import type { IceParameters } from '../agent/credentials.js';
 import type { IceAgent } from '../agent.js';
 import { formatCandidate } from '../candidate/sdp.js';
 import type { Candidate } from '../candidate/types.js';
@@ -23,12 +24,15 @@ export function attachSignaller(
     );
   };
   const onCandidate = (c: Candidate | null) => {
-    if (c === null) send({ type: 'end-of-candidates' });
-    else send({ type: 'candidate', candidate: formatCandidate(c) });
+    if (c === null) {
+      // gathering is over, so our NAT behaviour is known: the same credentials again, with it
+      const p = agent.localParameters;
+      if (p.nat) send({ type: 'parameters', ...p });
+      send({ type: 'end-of-candidates' });
+    } else send({ type: 'candidate', candidate: formatCandidate(c) });
   };
   // an ICE restart: the new parameters first, the new generation's candidates follow in order
-  const onParameters = (p: { ufrag: string; pwd: string }) =>
-    send({ type: 'parameters', ufrag: p.ufrag, pwd: p.pwd });
+  const onParameters = (p: IceParameters) => send({ type: 'parameters', ...p });
   send({ type: 'parameters', ...agent.localParameters });
   // candidates gathered before we attached are not lost: replay them from the description
   for (const line of agent.localDescription()) {
@@ -43,7 +47,13 @@ export function attachSignaller(
     try {
       switch (message.type) {
         case 'parameters':
-          agent.setRemoteParameters({ ufrag: message.ufrag, pwd: message.pwd });
+          agent.setRemoteParameters({
+            ufrag: message.ufrag,
+            pwd: message.pwd,
+            options: message.options,
+            ...(message.lite && { lite: true }),
+            nat: message.nat,
+          });
           break;
         case 'candidate':
           agent.addRemoteCandidate(message.candidate);

@@ -1,13 +1,16 @@
 import { iceOptionTags } from '../candidate/description.js';
+import { natTokenList } from '../candidate/nat-profile.js';
 import { SignallingError } from '../errors.js';
 
 /**
  * One signalling message: ICE credentials, one trickled candidate, or the end of candidates. `options` lists
  * ICE option tokens the sender supports (the `a=ice-options` line of the SDP form, e.g. `icetcp+resume`);
- * a peer that sends none supports none of ours.
+ * a peer that sends none supports none of ours. `lite: true`: the sender is an ice-lite agent (`a=ice-lite`);
+ * absent, a full agent. `nat`: the sender's measured NAT behaviour (`a=x-ice-tcp-nat` tokens), sent again with
+ * the same credentials once its gathering is complete; absent, unknown.
  */
 export type SignalMessage =
-  | { type: 'parameters'; ufrag: string; pwd: string; options?: string[] }
+  | { type: 'parameters'; ufrag: string; pwd: string; options?: string[]; lite?: boolean; nat?: string[] }
   /** `candidate` is an SDP candidate attribute value (`candidate:...`, with or without `a=`). */
   | { type: 'candidate'; candidate: string }
   | { type: 'end-of-candidates' };
@@ -52,7 +55,14 @@ export function validateSignalMessage(value: unknown): SignalMessage {
       if (typeof m.ufrag !== 'string' || typeof m.pwd !== 'string') {
         throw new SignallingError('parameters message needs string ufrag and pwd');
       }
-      return { type: 'parameters', ufrag: m.ufrag, pwd: m.pwd, ...validOptions(m.options) };
+      return {
+        type: 'parameters',
+        ufrag: m.ufrag,
+        pwd: m.pwd,
+        ...validOptions(m.options),
+        ...validLite(m.lite),
+        ...validNat(m.nat),
+      };
     case 'candidate':
       if (typeof m.candidate !== 'string')
         throw new SignallingError('candidate message needs a string candidate');
@@ -62,6 +72,20 @@ export function validateSignalMessage(value: unknown): SignalMessage {
     default:
       throw new SignallingError(`unknown signalling message type ${JSON.stringify(m.type)}`);
   }
+}
+
+/** `nat` of a parameters message (`x-ice-tcp-nat` tokens, advice): an array of strings, odd ones dropped. */
+function validNat(nat: unknown): { nat?: string[] } {
+  if (nat === undefined) return {};
+  if (!Array.isArray(nat)) throw new SignallingError('parameters message nat must be an array of strings');
+  return { nat: natTokenList(nat) };
+}
+
+/** `lite` of a parameters message (the sender is ice-lite): absent or false is a full agent; else an error. */
+function validLite(lite: unknown): { lite?: true } {
+  if (lite === undefined || lite === false) return {};
+  if (lite !== true) throw new SignallingError('parameters message lite must be a boolean');
+  return { lite: true };
 }
 
 /** `options` of a parameters message: absent is none; an array of strings, odd tokens dropped; else an error. */

@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { formatIceOptions, parseDescriptionLine } from '../candidate/description.js';
+import { formatNatLine } from '../candidate/nat-profile.js';
 import { SignallingError } from '../errors.js';
 import type { Signaller, SignalMessage } from './messages.js';
 
@@ -39,6 +40,12 @@ export class SdpLineSignaller implements Signaller {
   private readonly followRestarts: boolean;
   /** The peer's `a=ice-options` tokens other than `trickle`, sent along with its parameters. */
   private options: string[] | undefined;
+  /** The peer's `a=ice-lite`: it goes with its parameters. */
+  private lite = false;
+  /** The peer's `a=x-ice-tcp-nat` tokens, sent with its parameters (again when they come after them). */
+  private nat: string[] | undefined;
+  /** The credentials we last wrote. */
+  private written: string | undefined;
   /** The options the last parameters message carried: a later options line re-sends them only if they changed. */
   private sentOptions: string | undefined;
   private done = false;
@@ -101,7 +108,13 @@ export class SdpLineSignaller implements Signaller {
       case 'parameters': {
         // options first: a reader has them when the credentials complete the parameters
         const options = message.options?.length ? `${formatIceOptions(message.options)}\n` : '';
-        this.output.write(`${options}a=ice-ufrag:${message.ufrag}\na=ice-pwd:${message.pwd}\n`);
+        const lite = message.lite ? 'a=ice-lite\n' : '';
+        const nat = formatNatLine(message.nat ?? []);
+        const credentials = `a=ice-ufrag:${message.ufrag}\na=ice-pwd:${message.pwd}`;
+        // the same credentials again only add what gathering measured: the NAT line alone
+        if (nat && credentials === this.written) this.output.write(`${nat}\n`);
+        else this.output.write(`${options}${lite}${nat ? `${nat}\n` : ''}${credentials}\n`);
+        this.written = credentials;
         break;
       }
       case 'candidate':
@@ -145,6 +158,14 @@ export class SdpLineSignaller implements Signaller {
         if (changed) this.maybeParameters();
         break;
       }
+      case 'nat':
+        this.nat = parsed.tokens;
+        if (this.sent) this.maybeParameters();
+        break;
+      case 'lite':
+        // session-level, before the credentials (as we send it); a later one goes with the next parameters
+        this.lite = true;
+        break;
       case 'candidate':
         this.emit({ type: 'candidate', candidate: line.trim().replace(/^a=/, '') });
         break;
@@ -181,7 +202,8 @@ export class SdpLineSignaller implements Signaller {
     const options = this.options ?? [];
     this.sentOptions = options.join(' ');
     const extra = options.length > 0 ? { options } : {};
-    this.emit({ type: 'parameters', ufrag, pwd, ...extra });
+    const nat = this.nat ? { nat: this.nat } : {};
+    this.emit({ type: 'parameters', ufrag, pwd, ...extra, ...(this.lite && { lite: true }), ...nat });
   }
 
   /** The end of one generation's candidates, once (a restart's reader goes on reading). */

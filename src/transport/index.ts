@@ -14,6 +14,7 @@ export {
   REJECTED_GRACE_MS,
 } from './outstanding-connections.js';
 export {
+  type PassiveAcceptor,
   PassiveListener,
   type PassiveListenerEvents,
   type PassiveListenerOptions,

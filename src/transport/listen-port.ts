@@ -6,6 +6,8 @@ export interface PortChoice {
   address: string;
   port?: number;
   portRange?: { min: number; max: number };
+  /** Accept queue length asked of the kernel (capped by net.core.somaxconn); Node's default 511 when unset. */
+  backlog?: number;
 }
 
 /** Listens `server` on the first free port of the choice and returns it; SocketError('EADDRINUSE') when none is. */
@@ -14,7 +16,7 @@ export async function listenOnChoice(server: Server, choice: PortChoice): Promis
   if (choice.port !== undefined || choice.portRange === undefined) {
     const port = choice.port ?? 0;
     assertPort(port, 'port', true);
-    return listenOnce(server, choice.address, port);
+    return listenOnce(server, choice.address, port, choice.backlog);
   }
   const { min, max } = choice.portRange;
   assertPort(min, 'portRange.min', false);
@@ -26,7 +28,7 @@ export async function listenOnChoice(server: Server, choice: PortChoice): Promis
   for (let i = 0; i < size; i++) {
     const port = min + ((start + i) % size);
     try {
-      return await listenOnce(server, choice.address, port);
+      return await listenOnce(server, choice.address, port, choice.backlog);
     } catch (error) {
       if (!(error instanceof SocketError) || error.syscallCode !== 'EADDRINUSE') throw error;
     }
@@ -48,7 +50,7 @@ export function assertPort(value: number, name: string, allowZero: boolean): voi
   }
 }
 
-function listenOnce(server: Server, address: string, port: number): Promise<number> {
+function listenOnce(server: Server, address: string, port: number, backlog?: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => {
       server.off('listening', onListening);
@@ -65,6 +67,6 @@ function listenOnce(server: Server, address: string, port: number): Promise<numb
     };
     server.once('error', onError);
     server.once('listening', onListening);
-    server.listen({ host: address, port, exclusive: true });
+    server.listen({ host: address, port, exclusive: true, ...(backlog ? { backlog } : {}) });
   });
 }

@@ -22,8 +22,25 @@ export interface PassiveListenerOptions extends PortChoice, PendingLimits {
 /** Events of a {@link PassiveListener}. */
 export type PassiveListenerEvents = { connection: [FramedConnection]; error: [IceTcpError] };
 
+/**
+ * What serves a passive candidate: its own {@link PassiveListener}, or an agent's registration on a shared mux
+ * port. Either emits inbound framed connections and counts them until they authenticate.
+ */
+export interface PassiveAcceptor extends EventEmitter<PassiveListenerEvents> {
+  readonly address: string;
+  readonly port: number;
+  /** Stops counting `connection` against the cap (it passed a check; the agent owns it). */
+  release(connection: FramedConnection): void;
+  /** `connection` comes from an address the peer signalled: at the cap it is evicted after every stranger. */
+  expect(connection: FramedConnection): void;
+  /** `connection` failed authentication and was answered; false when this acceptor does not count it. */
+  reject(connection: FramedConnection): boolean;
+  /** Stops accepting; connections already handed out stay open. */
+  close(): void;
+}
+
 /** A passive candidate's listener: accepts inbound TCP, emits framed connections. */
-export class PassiveListener extends EventEmitter<PassiveListenerEvents> {
+export class PassiveListener extends EventEmitter<PassiveListenerEvents> implements PassiveAcceptor {
   /** The address listened on. */
   readonly address: string;
   /** The port listened on. */

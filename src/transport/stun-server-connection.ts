@@ -4,6 +4,7 @@ import { type IceTcpError, SocketError, StunTransactionError, syscallCodeOf } fr
 import { StunStreamSplitter } from '../framing/index.js';
 import { StunTransactions } from '../stun/transactions.js';
 import { openSocket } from './open-socket.js';
+import { openWithRedials } from './redial.js';
 import { discardSocket } from './socket-errors.js';
 
 const log = createDebug('ice-tcp:transport:stun');
@@ -45,9 +46,12 @@ export class StunServerConnection {
     socket.on('close', this.onSocketClose);
   }
 
-  /** Connects (binding `localAddress:localPort` first when given). */
+  /**
+   * Connects (binding `localAddress:localPort` first when given). From a given local port an unanswered SYN
+   * is replaced on a schedule within `timeoutMs` (transport/redial.ts): the same 5-tuple, so the same mapping.
+   */
   static async connect(options: StunServerConnectOptions): Promise<StunServerConnection> {
-    const socket = await openSocket({
+    const open = {
       host: options.host,
       port: options.port,
       localAddress: options.localAddress,
@@ -55,7 +59,9 @@ export class StunServerConnection {
       timeoutMs: options.timeoutMs,
       signal: options.signal,
       label: `connect to ${options.host}:${options.port}`,
-    });
+    };
+    // from an ephemeral port every fresh socket would be a new flow through the NAT: the kernel's retries only
+    const socket = await (options.localPort === undefined ? openSocket(open) : openWithRedials(open));
     return new StunServerConnection(socket);
   }
 

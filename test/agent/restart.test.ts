@@ -188,21 +188,33 @@ describe('remote candidates belong to a generation', () => {
   });
 });
 
-describe('restart with stream()', () => {
-  it('ends the stream with ERR_PATH_CHANGED at the switch instead of losing bytes silently', async () => {
-    const p = connectedPair();
-    const [ca, cb] = await Promise.all([p.alice.connect(), p.bob.connect()]);
-    const sa = ca.stream();
-    const sb = cb.stream();
-    const bobFailed = new Promise<IceTcpError>((resolve) =>
-      sb.once('error', (e) => resolve(e as IceTcpError)),
-    );
-    const failed = new Promise<IceTcpError>((resolve) => sa.once('error', (e) => resolve(e as IceTcpError)));
-    p.alice.restart();
-    expect((await failed).code).toBe('ERR_PATH_CHANGED');
-    expect((await bobFailed).code).toBe('ERR_PATH_CHANGED');
-    expect(p.alice.state).toBe('completed');
-  });
+describe('restart with stream(), the resume protocol not negotiated', () => {
+  it.each([
+    ['the peer does not advertise it', { streamResume: false }, {}],
+    ['we turned it off', {}, { streamResume: false }],
+  ])(
+    '%s: the stream ends with ERR_PATH_CHANGED at the switch instead of losing bytes silently',
+    async (_, a, b) => {
+      const p = agentPair(
+        { role: 'controlling', addresses: ['127.0.0.1'], ...a },
+        { role: 'controlled', addresses: ['127.0.0.1'], ...b },
+      );
+      cleanups.push(() => p.close());
+      const [ca, cb] = await Promise.all([p.alice.connect(), p.bob.connect()]);
+      const sa = ca.stream();
+      const sb = cb.stream();
+      const bobFailed = new Promise<IceTcpError>((resolve) =>
+        sb.once('error', (e) => resolve(e as IceTcpError)),
+      );
+      const failed = new Promise<IceTcpError>((resolve) =>
+        sa.once('error', (e) => resolve(e as IceTcpError)),
+      );
+      p.alice.restart();
+      expect((await failed).code).toBe('ERR_PATH_CHANGED');
+      expect((await bobFailed).code).toBe('ERR_PATH_CHANGED');
+      expect(p.alice.state).toBe('completed');
+    },
+  );
 });
 
 describe('restart() misuse', () => {

@@ -83,12 +83,19 @@ export const MATRIX_CELLS: readonly MatrixCell[] = [
     asserted: true,
     attempts: 3,
     minMatches: 2,
-    why: "2 runs in 45 failed when hostA's STUN connection lost its SYNs for the whole 3 s gather timeout (no srflx, so hostB never punches); the 3-in-10 conntrack lock-out of 100 ms re-SYNs from fresh sockets is gone with soResynIntervalMs 0",
+    why: "random loss: 2 runs in 45 failed when hostA's STUN connection lost its SYNs for the whole 3 s gather timeout (no srflx, so hostB never punches), 10 of 10 since the STUN SYN is replaced from the same port at 300/600/1200 ms (test/nat/stun-redial.test.ts); the 3-in-10 conntrack lock-out of 100 ms re-SYNs from fresh sockets is gone with soResynIntervalMs 0",
   },
   {
     name: 'preserve+drop <-> public',
     lab: { a: nat('preserve'), b: 'public' },
     expect: 'direct',
+    asserted: true,
+  },
+  {
+    name: 'public <-> public',
+    lab: { a: 'public', b: 'public' },
+    expect: 'direct',
+    via: HOST_TO_HOST,
     asserted: true,
   },
   {
@@ -155,6 +162,55 @@ export const MATRIX_CELLS: readonly MatrixCell[] = [
     expect: 'relay',
     turn: true,
     via: RELAYED,
+    asserted: true,
+  },
+  // More NAT kinds (issue 10 item 5; test/nat/lab.test.ts shows each one's behaviour).
+  {
+    // full cone: hostB's SYN to hostA's server-reflexive port gets in whatever port hostB's NAT gave it
+    name: 'preserve+eif <-> preserve+rst',
+    lab: { a: nat('preserve', 'endpoint-independent'), b: nat('preserve', 'rst') },
+    expect: 'direct',
+    via: SO_TO_SRFLX,
+    asserted: true,
+  },
+  {
+    // hostB's SYN to hostA's server-reflexive port comes in from a new random port: hostA's S-O port accepts
+    // it and learns hostB as peer-reflexive
+    name: 'preserve+eif <-> random+drop',
+    lab: { a: nat('preserve', 'endpoint-independent'), b: nat('random') },
+    expect: 'direct',
+    via: /^a=\w+ so\/prflx so; b=\w+ so\/srflx so/,
+    asserted: true,
+  },
+  {
+    name: 'range+drop <-> preserve+drop',
+    lab: { a: nat('range'), b: nat('preserve') },
+    expect: 'direct',
+    turn: true,
+    asserted: false,
+    why: "a technique exists (10 ports, a new random one per flow: hostB checks every port of hostA's range from its one S-O port), but ice-tcp predicts only preserving and sequential NATs, so it connects through the relay",
+  },
+  {
+    // host candidates unusable (client isolation on the LAN): the two server-reflexive candidates, one public
+    // address, meet through the hairpin
+    name: 'same NAT, hairpin, LAN isolated (preserve+drop)',
+    lab: { a: { ...nat('preserve'), hairpin: true }, sameNat: true, lanIsolation: true },
+    expect: 'direct',
+    via: SO_TO_SRFLX,
+    asserted: true,
+  },
+  {
+    name: 'preserve+drop behind preserve CGN <-> preserve+drop',
+    lab: { a: { ...nat('preserve'), cgn: nat('preserve') }, b: nat('preserve') },
+    expect: 'direct',
+    via: SO_TO_SRFLX,
+    asserted: true,
+  },
+  {
+    name: 'preserve+drop behind sequential CGN <-> preserve+drop',
+    lab: { a: { ...nat('preserve'), cgn: nat('sequential') }, b: nat('preserve') },
+    expect: 'direct',
+    via: TO_PREDICTED_A,
     asserted: true,
   },
 ];

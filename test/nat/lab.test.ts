@@ -37,6 +37,10 @@ describe.skipIf(!ok)('NAT lab', () => {
     lab = undefined;
   });
 
+  /** Probes on the server, hostA and hostB. */
+  const threeProbes = (l: Lab) =>
+    Promise.all([startProbe(l, 'server'), startProbe(l, 'hostA'), startProbe(l, 'hostB')]);
+
   /** Brings up a lab with `nat` on side A and hostB public, a probe listening on the server, one on hostA. */
   async function natScenario(nat: NatOptions) {
     lab = await createLab({ a: nat, b: 'public' });
@@ -52,9 +56,9 @@ describe.skipIf(!ok)('NAT lab', () => {
     console.log(
       `mapping ${nat.mapping}: ${LOCAL_PORT} -> ${first.port}, ${again.port}; ${LOCAL_PORT + 1} -> ${other.port}`,
     );
-    for (const s of [first, again, other]) expect(s.address).toBe(lab.natA!.wan);
+    for (const s of [first, again, other]) expect(s.address).toBe(lab.natA!.publicAddress);
     // An unsolicited SYN from the server to hostA's last mapping: not part of any flow hostA opened.
-    const unsolicited = await server.dial(lab.natA!.wan, other.port, { timeoutMs: 1500 });
+    const unsolicited = await server.dial(lab.natA!.publicAddress, other.port, { timeoutMs: 1500 });
     return { ports: [first.port, again.port, other.port], unsolicited };
   }
 
@@ -83,6 +87,75 @@ describe.skipIf(!ok)('NAT lab', () => {
     const [first = 0, again, other] = ports;
     expect(first).toBeGreaterThanOrEqual(20000);
     expect(first).toBeLessThan(20200 - 2);
+    expect([again, other]).toEqual([first + 1, first + 2]);
+    expect(unsolicited).toMatchObject({ ok: false, code: 'ETIMEDOUT' });
+  });
+
+  it('range mapping picks ports inside its small range', async () => {
+    const { ports, unsolicited } = await natScenario({ mapping: 'range', filtering: 'drop' });
+    for (const port of ports) {
+      expect(port).toBeGreaterThanOrEqual(20000);
+      expect(port).toBeLessThanOrEqual(20009);
+    }
+    expect(unsolicited).toMatchObject({ ok: false, code: 'ETIMEDOUT' });
+  });
+
+  it('endpoint-independent filtering lets any source in to a mapped port, and only to a mapped port', async () => {
+    lab = await createLab({ a: { mapping: 'preserve', filtering: 'endpoint-independent' }, b: 'public' });
+    const [server, hostA, hostB] = await threeProbes(lab);
+    await server.listen(SERVER_PORT);
+    // The mapping: hostA talks to the server only. Then its port listens (the dial's socket is gone, RST).
+    expect(seen(await hostA.dial(lab.server.address, SERVER_PORT, { localPort: LOCAL_PORT }))).toEqual({
+      address: lab.natA!.wan,
+      port: LOCAL_PORT,
+    });
+    expect((await hostA.listen(LOCAL_PORT)).ok).toBe(true);
+    expect((await hostA.listen(LOCAL_PORT + 1)).ok).toBe(true);
+    // hostB, which hostA never talked to, gets in, and hostA sees hostB's own address.
+    const fromB = await hostB.dial(lab.natA!.wan, LOCAL_PORT, { timeoutMs: 3000 });
+    expect(seen(fromB)).toEqual({ address: lab.hosts.hostB.address, port: fromB.localPort });
+    // A port hostA listens on but never mapped stays closed to the outside.
+    const unmapped = await hostB.dial(lab.natA!.wan, LOCAL_PORT + 1, { timeoutMs: 1500 });
+    expect(unmapped).toMatchObject({ ok: false, code: 'ETIMEDOUT' });
+  });
+
+  it('hairpinning: hostB reaches hostA through the public address, seen as the public address', async () => {
+    lab = await createLab({ sameNat: true, lanIsolation: true, a: { hairpin: true } });
+    const [server, hostA, hostB] = await threeProbes(lab);
+    await server.listen(SERVER_PORT);
+    seen(await hostA.dial(lab.server.address, SERVER_PORT, { localPort: LOCAL_PORT }));
+    expect((await hostA.listen(LOCAL_PORT)).ok).toBe(true);
+    // Client isolation: the LAN itself carries nothing between the two hosts.
+    const lan = await hostB.dial(lab.hosts.hostA.address, LOCAL_PORT, { timeoutMs: 1500 });
+    expect(lan).toMatchObject({ ok: false, code: 'ETIMEDOUT' });
+    const hairpin = await hostB.dial(lab.natA!.wan, LOCAL_PORT, { timeoutMs: 3000 });
+    expect(seen(hairpin)).toEqual({ address: lab.natA!.wan, port: hairpin.localPort });
+  });
+
+  it('without hairpinning the public address of a LAN host is not reachable from the LAN', async () => {
+    lab = await createLab({ sameNat: true });
+    const [server, hostA, hostB] = await threeProbes(lab);
+    await server.listen(SERVER_PORT);
+    seen(await hostA.dial(lab.server.address, SERVER_PORT, { localPort: LOCAL_PORT }));
+    expect((await hostA.listen(LOCAL_PORT)).ok).toBe(true);
+    // natA itself has nothing on that port: its kernel refuses
+    const direct = await hostB.dial(lab.natA!.wan, LOCAL_PORT, { timeoutMs: 1500 });
+    expect(direct).toMatchObject({ ok: false, code: 'ECONNREFUSED' });
+  });
+
+  it('double NAT, both preserving: the carrier NAT holds the public address', async () => {
+    const { ports, unsolicited } = await natScenario({ mapping: 'preserve', cgn: { mapping: 'preserve' } });
+    expect(lab!.natA!.wan).toBe('100.64.1.2');
+    expect(lab!.natA!.publicAddress).toBe('203.0.113.1');
+    expect(lab!.namespaces.cgnA).toBe(lab!.natA!.cgn!.namespace);
+    expect(ports).toEqual([LOCAL_PORT, LOCAL_PORT, LOCAL_PORT + 1]);
+    expect(unsolicited).toMatchObject({ ok: false, code: 'ETIMEDOUT' });
+  });
+
+  it('double NAT, preserving behind sequential: consecutive public ports', async () => {
+    const { ports, unsolicited } = await natScenario({ mapping: 'preserve', cgn: { mapping: 'sequential' } });
+    const [first = 0, again, other] = ports;
+    expect(first).toBeGreaterThanOrEqual(20000);
     expect([again, other]).toEqual([first + 1, first + 2]);
     expect(unsolicited).toMatchObject({ ok: false, code: 'ETIMEDOUT' });
   });
@@ -139,5 +212,7 @@ describe.skipIf(!ok)('NAT lab', () => {
   it('a failed bring-up leaves nothing behind', async () => {
     // A sequential range running past 65535 is refused before anything is built.
     await expect(createLab({ a: { mapping: 'sequential', sequentialBase: 65500 } })).rejects.toThrow(/range/);
+    await expect(createLab({ a: { cgn: { cgn: {} } } })).rejects.toThrow(/carrier/);
+    await expect(createLab({ lanIsolation: true })).rejects.toThrow(/same-NAT/);
   });
 });

@@ -26,6 +26,8 @@ export interface RunCellOptions {
    * coturn can stall a relayed connection congested both ways at once (README "TURN relay").
    */
   bytes?: number;
+  /** Round-trip time the lab's delay lines add between hostA and hostB (`createLab`'s `rttMs`); default 0. */
+  rttMs?: number;
 }
 
 /** What one cell did. */
@@ -46,6 +48,8 @@ export interface CellResult {
   detail?: string;
   /** For a cell run several times: how many attempts met the expectation, out of how many. */
   matched?: { matches: number; attempts: number };
+  /** What hostA's and hostB's CLIs wrote on stderr (their `DEBUG=ice-tcp:*` logs, when asked for). */
+  stderr?: [string, string];
 }
 
 /** `type tcptype[ predicted=kind]` of one reported endpoint. */
@@ -101,7 +105,7 @@ export function startLabTurn(lab: Lab): Promise<Coturn> {
 
 /** Builds the cell's lab, a STUN server and two `ice-tcp connect` processes, and reports what happened. */
 export async function runCell(cell: MatrixCell, options: RunCellOptions): Promise<CellResult> {
-  const lab = await createLab(cell.lab);
+  const lab = await createLab({ ...cell.lab, rttMs: options.rttMs ?? cell.lab.rttMs });
   const peers: LinePeer[] = [];
   let turn: Coturn | undefined;
   try {
@@ -167,6 +171,7 @@ export async function runCell(cell: MatrixCell, options: RunCellOptions): Promis
         errorCodes,
         exitCodes,
         wallMs,
+        stderr: [a.stderr, b.stderr],
       };
     }
     const clean =
@@ -178,6 +183,7 @@ export async function runCell(cell: MatrixCell, options: RunCellOptions): Promis
       exitCodes,
       wallMs,
       detail: outcomes.filter((o) => o !== undefined).join('\n'),
+      stderr: [a.stderr, b.stderr],
     };
   } finally {
     for (const p of peers) p.kill();

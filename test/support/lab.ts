@@ -8,12 +8,15 @@
  * Same-NAT mode puts hostB at 10.0.1.3 on natA's LAN bridge (no natB). A side in 'public' mode has its host
  * straight on the public segment (hostA 203.0.113.21, hostB 203.0.113.22) and no NAT. With `rttMs`, each
  * side's link to br0 runs through a userspace delay line (fixtures/delay-line.py) in a namespace of its own.
+ * A side with `cgn` puts a carrier NAT (cgnA/cgnB, 100.64.<n>.1 inside, the public WAN outside) between its
+ * NAT and br0. The NAT kinds and their rulesets are in nat-rules.ts.
  */
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { type LabNat, type NatOptions, natRuleset, resolveNat } from './nat-rules.js';
 import {
   bridgeTokens,
   deleteNamespaces,
@@ -27,32 +30,8 @@ import {
   vethTokens,
 } from './netns.js';
 
-/** How the NAT picks the external port of a new outbound flow. */
-export type NatMapping = 'preserve' | 'random' | 'sequential';
-
-/** What the NAT does with an unsolicited inbound TCP SYN on its WAN: silently drop it, or answer with RST. */
-export type NatFiltering = 'drop' | 'rst';
-
-/** One NAT router's behaviour. */
-export interface NatOptions {
-  /** Default 'preserve' (`masquerade`: endpoint-independent, keeps the local port when free). */
-  mapping?: NatMapping;
-  /** Default 'drop'. */
-  filtering?: NatFiltering;
-  /**
-   * Probability (0..1) that an IPv4 packet crossing the WAN wire is lost, drawn per packet and per direction
-   * on the WAN device (netdev egress/ingress): outbound after SNAT and conntrack confirmation (so the NAT keeps
-   * the mapping and state of a lost SYN), inbound before conntrack and de-NAT. Traffic between the LAN and the
-   * router itself is never dropped.
-   */
-  loss?: number;
-  /** First external port of 'sequential' mapping; default 20000. */
-  sequentialBase?: number;
-  /** Number of ports 'sequential' cycles through; default 200. */
-  sequentialCount?: number;
-  /** Port step of 'sequential' between consecutive flows (negative: counting down from the base); default 1. */
-  sequentialStep?: number;
-}
+export type { LabNat, NatFiltering, NatMapping, NatOptions } from './nat-rules.js';
+export { natRuleset } from './nat-rules.js';
 
 /** One side of the lab: a host behind a NAT with these options, or a host on the public segment. */
 export type LabSide = NatOptions | 'public';
@@ -66,6 +45,11 @@ export interface LabOptions {
   /** Put hostB (10.0.1.3) behind natA, on hostA's LAN, and build no natB. */
   sameNat?: boolean;
   /**
+   * Same-NAT mode only: client isolation on natA's LAN (as on many Wi-Fi access points): the LAN bridge
+   * forwards nothing between hostA and hostB, so they reach each other only through natA (hairpinning).
+   */
+  lanIsolation?: boolean;
+  /**
    * Round-trip time added between hostA and hostB (ms, default 0): the link of each side to the public
    * segment (a NAT's WAN, or a public host's own link) goes through a userspace delay line that holds every
    * frame `rttMs / 4` each way, so hostA↔hostB gets `rttMs` and a host↔server `rttMs / 2`. Needs `ethtool`
@@ -75,7 +59,7 @@ export interface LabOptions {
 }
 
 /** Names of the machines of a lab that commands can run on. */
-export type LabNode = 'server' | 'hostA' | 'hostB' | 'natA' | 'natB' | 'public';
+export type LabNode = 'server' | 'hostA' | 'hostB' | 'natA' | 'natB' | 'cgnA' | 'cgnB' | 'public';
 
 /** A host of the lab. */
 export interface LabHost {
@@ -85,24 +69,6 @@ export interface LabHost {
   readonly address: string;
   /** The NAT it sits behind, or undefined on the public segment. */
   readonly nat: 'natA' | 'natB' | undefined;
-}
-
-/** A NAT router of the lab. */
-export interface LabNat {
-  /** Its network namespace. */
-  readonly namespace: string;
-  /** Its public (WAN) address. */
-  readonly wan: string;
-  /** Its LAN address (the hosts' default gateway). */
-  readonly lan: string;
-  /** Its resolved behaviour. */
-  readonly mapping: NatMapping;
-  readonly filtering: NatFiltering;
-  readonly loss: number;
-  /** First port and count of 'sequential' mapping. */
-  readonly sequentialBase: number;
-  readonly sequentialCount: number;
-  readonly sequentialStep: number;
 }
 
 /** The STUN/TURN server host of the lab, on the public segment. */
@@ -138,70 +104,9 @@ export interface Lab {
 const SERVER = '203.0.113.10';
 const SERVER_ALT = '203.0.113.11';
 const PUBLIC_HOST = { hostA: '203.0.113.21', hostB: '203.0.113.22' } as const;
-const NAT_WAN = { natA: '203.0.113.1', natB: '203.0.113.2' } as const;
 const NAT_LAN_NET = { natA: '10.0.1', natB: '10.0.2' } as const;
 
 let counter = 0;
-
-/**
- * The nftables ruleset of one NAT router. Filtering sits in both `input` (an unsolicited SYN to the WAN
- * address itself, i.e. to a mapping that does not exist for that peer) and `forward`; replies of outbound
- * flows are `established`. Loss sits on the WAN device itself (netdev ingress/egress), outside conntrack's
- * view as on a lossy wire: an outbound SYN dropped in `postrouting` instead would never confirm its conntrack
- * entry, so the NAT would forget the mapping and refuse the peer's SYN, which no real NAT does.
- */
-export function natRuleset(nat: LabNat): string {
-  const refuse = nat.filtering === 'rst' ? 'meta l4proto tcp reject with tcp reset' : 'meta l4proto tcp drop';
-  const filter = (hook: string): string[] => [
-    `  chain ${hook} {`,
-    `    type filter hook ${hook} priority filter; policy accept;`,
-    '    iifname "wan" ct state established,related accept',
-    `    iifname "wan" ${refuse}`,
-    '    iifname "wan" drop',
-    '  }',
-  ];
-  let mapping: string[];
-  if (nat.mapping === 'sequential') {
-    const entries = Array.from(
-      { length: nat.sequentialCount },
-      (_, i) => `${i} : ${nat.sequentialBase + i * nat.sequentialStep}`,
-    );
-    mapping = [
-      `    oifname "wan" meta l4proto { tcp, udp } snat to ${nat.wan} : numgen inc mod ${nat.sequentialCount} map { ${entries.join(', ')} }`,
-      '    oifname "wan" masquerade',
-    ];
-  } else {
-    mapping = [`    oifname "wan" masquerade${nat.mapping === 'random' ? ' fully-random' : ''}`];
-  }
-  const lines = [
-    'table ip lab {',
-    ...filter('input'),
-    ...filter('forward'),
-    '  chain postrouting {',
-    '    type nat hook postrouting priority srcnat; policy accept;',
-    ...mapping,
-    '  }',
-  ];
-  lines.push('}');
-  if (nat.loss > 0) {
-    // numgen random is uniform over 0..2^32-1 reduced mod 1e6: loss is exact to one part in a million. IPv4
-    // only: the loss stands for lost IP packets, and a lost ARP would add the neighbour table's 1 s retry.
-    const threshold = Math.round(nat.loss * 1_000_000);
-    lines.push(
-      'table netdev lab_wire {',
-      '  chain wire_in {',
-      '    type filter hook ingress device "wan" priority filter; policy accept;',
-      `    meta protocol ip numgen random mod 1000000 < ${threshold} drop`,
-      '  }',
-      '  chain wire_out {',
-      '    type filter hook egress device "wan" priority filter; policy accept;',
-      `    meta protocol ip numgen random mod 1000000 < ${threshold} drop`,
-      '  }',
-      '}',
-    );
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 /** The delay line the lab runs on each side's public link when `rttMs` is set. */
 const DELAY_LINE_SCRIPT = fileURLToPath(new URL('./fixtures/delay-line.py', import.meta.url));
@@ -210,28 +115,6 @@ const DELAY_LINE_SCRIPT = fileURLToPath(new URL('./fixtures/delay-line.py', impo
 function nextPrefix(): string {
   counter += 1;
   return `il${process.pid.toString(36)}${counter.toString(36)}`;
-}
-
-function resolveNat(side: NatOptions, name: 'natA' | 'natB', prefix: string): LabNat {
-  const loss = side.loss ?? 0;
-  if (!(loss >= 0 && loss <= 1)) throw new Error(`lab: loss must be within 0..1, got ${loss}`);
-  const sequentialBase = side.sequentialBase ?? 20000;
-  const sequentialCount = side.sequentialCount ?? 200;
-  const sequentialStep = side.sequentialStep ?? 1;
-  const sequentialLast = sequentialBase + (sequentialCount - 1) * sequentialStep;
-  if (sequentialCount < 1 || sequentialStep === 0 || sequentialLast < 1 || sequentialLast > 65535)
-    throw new Error('lab: bad sequential range');
-  return {
-    namespace: `${prefix}${name}`,
-    wan: NAT_WAN[name],
-    lan: `${NAT_LAN_NET[name]}.1`,
-    mapping: side.mapping ?? 'preserve',
-    filtering: side.filtering ?? 'drop',
-    loss,
-    sequentialBase,
-    sequentialCount,
-    sequentialStep,
-  };
 }
 
 /** What to build, before building anything. */
@@ -245,15 +128,23 @@ interface Plan {
   natB: LabNat | undefined;
   hostA: LabHost;
   hostB: LabHost;
+  lanIsolation: boolean;
+}
+
+/** Refuses contradictory options before anything is built. */
+function checkOptions(options: LabOptions, rttMs: number): void {
+  if (!(rttMs >= 0 && rttMs <= 2000)) throw new Error(`lab: rttMs must be within 0..2000, got ${rttMs}`);
+  if (options.sameNat && options.b !== undefined) throw new Error('lab: same-NAT mode takes no `b` side');
+  if (options.sameNat && options.a === 'public')
+    throw new Error('lab: same-NAT mode needs a NAT on side `a`');
+  if (options.lanIsolation && !options.sameNat) throw new Error('lab: lanIsolation needs same-NAT mode');
 }
 
 function plan(options: LabOptions): Plan {
   const prefix = nextPrefix();
   const rttMs = options.rttMs ?? 0;
-  if (!(rttMs >= 0 && rttMs <= 2000)) throw new Error(`lab: rttMs must be within 0..2000, got ${rttMs}`);
+  checkOptions(options, rttMs);
   const a = options.a ?? {};
-  if (options.sameNat && options.b !== undefined) throw new Error('lab: same-NAT mode takes no `b` side');
-  if (options.sameNat && a === 'public') throw new Error('lab: same-NAT mode needs a NAT on side `a`');
   const b = options.sameNat ? 'public' : (options.b ?? {});
   const natA = a === 'public' ? undefined : resolveNat(a, 'natA', prefix);
   const natB = b === 'public' || options.sameNat ? undefined : resolveNat(b, 'natB', prefix);
@@ -275,6 +166,7 @@ function plan(options: LabOptions): Plan {
     natB,
     hostA,
     hostB,
+    lanIsolation: options.lanIsolation ?? false,
   };
 }
 
@@ -287,6 +179,8 @@ function allNamespaces(p: Plan): Partial<Record<LabNode, string>> {
   };
   if (p.natA) out.natA = p.natA.namespace;
   if (p.natB) out.natB = p.natB.namespace;
+  if (p.natA?.cgn) out.cgnA = p.natA.cgn.namespace;
+  if (p.natB?.cgn) out.cgnB = p.natB.cgn.namespace;
   return out;
 }
 
@@ -321,18 +215,8 @@ async function build(p: Plan): Promise<void> {
   for (const nat of [p.natA, p.natB]) {
     if (!nat) continue;
     const port = nat === p.natA ? 'natA' : 'natB';
-    publicLink(p, root, batch, nat.namespace, 'wan', port);
-    root.add(...bridgeTokens(nat.namespace, 'lan'));
     pubPorts.push(port);
-    batch(nat.namespace)
-      .add('addr', 'add', `${nat.wan}/24`, 'dev', 'wan')
-      .add('addr', 'add', `${nat.lan}/24`, 'dev', 'lan')
-      .add('link', 'set', 'wan', 'up')
-      .add('link', 'set', 'lan', 'up');
-    tasks.push(
-      () => setSysctls(nat.namespace, { 'net.ipv4.ip_forward': 1, 'net.bridge.bridge-nf-call-iptables': 0 }),
-      () => loadNftRuleset(nat.namespace, natRuleset(nat)),
-    );
+    tasks.push(...buildNat(p, root, batch, nat, port));
   }
 
   for (const [key, host] of [
@@ -361,6 +245,54 @@ async function build(p: Plan): Promise<void> {
   await Promise.all([...tasks.map((task) => task()), ...[...perNs.values()].map((b) => b.run())]);
   await Promise.all([...perNs.keys()].map((name) => waitLinksReady(name)));
   if (p.delayMs > 0) await Promise.all([...perNs.keys()].map((name) => offloadsOff(name)));
+}
+
+/** A bridge-family ruleset for client isolation on natA's LAN: nothing is switched between the two hosts. */
+const LAN_ISOLATION = `table bridge lab_isolation {
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    iifname { "hostA", "hostB" } oifname { "hostA", "hostB" } drop
+  }
+}
+`;
+
+/**
+ * Queues one NAT router (and its carrier NAT) into the batches: its LAN bridge, its WAN on the public segment
+ * as `port` or on a link of its own to the carrier NAT, whose WAN is then `port`. Returns the router tasks.
+ */
+function buildNat(
+  p: Plan,
+  root: IpBatch,
+  batch: (name: string) => IpBatch,
+  nat: LabNat,
+  port: string,
+): (() => Promise<void>)[] {
+  const router = (r: LabNat, extraRules = ''): (() => Promise<void>)[] => [
+    () => setSysctls(r.namespace, { 'net.ipv4.ip_forward': 1, 'net.bridge.bridge-nf-call-iptables': 0 }),
+    () => loadNftRuleset(r.namespace, natRuleset(r) + extraRules),
+  ];
+  const tasks = router(nat, p.lanIsolation && nat === p.natA ? LAN_ISOLATION : '');
+  root.add(...bridgeTokens(nat.namespace, 'lan'));
+  batch(nat.namespace)
+    .add('addr', 'add', `${nat.wan}/24`, 'dev', 'wan')
+    .add('addr', 'add', `${nat.lan}/24`, 'dev', 'lan')
+    .add('link', 'set', 'wan', 'up')
+    .add('link', 'set', 'lan', 'up');
+  const { cgn } = nat;
+  if (!cgn) {
+    publicLink(p, root, batch, nat.namespace, 'wan', port);
+    return tasks;
+  }
+  publicLink(p, root, batch, cgn.namespace, 'wan', port);
+  root.add(...vethTokens(nat.namespace, 'wan', cgn.namespace, 'lan'));
+  batch(cgn.namespace)
+    .add('addr', 'add', `${cgn.wan}/24`, 'dev', 'wan')
+    .add('addr', 'add', `${cgn.lan}/24`, 'dev', 'lan')
+    .add('link', 'set', 'wan', 'up')
+    .add('link', 'set', 'lan', 'up');
+  // the route to the public segment is on the carrier NAT's far side now
+  batch(nat.namespace).add('route', 'add', 'default', 'via', cgn.lan);
+  return [...tasks, ...router(cgn)];
 }
 
 /** The delay line's namespace on the link from `port`'s machine to the public segment. */

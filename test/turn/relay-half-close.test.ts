@@ -29,10 +29,16 @@ function outcome(stream: Duplex): Promise<string> {
 
 describe.skipIf(!ok)('half-close through coturn (which has no TCP half-close)', () => {
   let coturn: Coturn;
-  const relayOnly = (user: keyof typeof USERS, role: 'controlling' | 'controlled'): IceAgentOptions => ({
+  // plain RFC 4571 framing: the stream's ends are the TCP FINs that coturn turns into resets
+  const relayOnly = (
+    user: keyof typeof USERS,
+    role: 'controlling' | 'controlled',
+    streamResume = false,
+  ): IceAgentOptions => ({
     addresses: ['127.0.0.1'],
     role,
     forceRelay: true,
+    streamResume,
     turnServers: [{ host: coturn.host, port: coturn.port, username: user, password: USERS[user] }],
   });
 
@@ -43,8 +49,11 @@ describe.skipIf(!ok)('half-close through coturn (which has no TCP half-close)', 
     await coturn?.stop();
   });
 
-  async function connected() {
-    const p = agentPair(relayOnly('alice', 'controlling'), relayOnly('bob', 'controlled'));
+  async function connected(streamResume = false) {
+    const p = agentPair(
+      relayOnly('alice', 'controlling', streamResume),
+      relayOnly('bob', 'controlled', streamResume),
+    );
     cleanup.push(() => p.close());
     const [ca, cb] = await Promise.all([p.alice.connect(), p.bob.connect()]);
     expect(ca.localCandidate.type === 'relay' || ca.remoteCandidate.type === 'relay').toBe(true);
@@ -87,5 +96,17 @@ describe.skipIf(!ok)('half-close through coturn (which has no TCP half-close)', 
     console.info(`[measure] relay, receiver ended first: A saw "${aSaw}", B saw "${bSaw}"`);
     expect(aSaw).toMatch(/^error ERR_SOCKET ECONNRESET$|^end after 0 bytes$/);
     expect(bSaw).toMatch(/^error ERR_SOCKET ECONNRESET$|^end after 0 bytes$/);
+  });
+
+  test('with icetcp+resume (the default) the ends travel in-band: a half-close works through coturn', async () => {
+    const { sa, sb } = await connected(true);
+    const n = 1024 * 1024;
+    const atA = outcome(sa);
+    const atB = outcome(sb);
+    await writeBytes(sa, n, true);
+    expect(await Promise.race([atB, valueAfter(20_000, 'hung')])).toBe(`end after ${n} bytes`);
+    // B goes on writing after A's end, and A reads it all
+    await writeBytes(sb, n, true);
+    expect(await Promise.race([atA, valueAfter(20_000, 'hung')])).toBe(`end after ${n} bytes`);
   });
 });

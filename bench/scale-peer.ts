@@ -1,0 +1,185 @@
+/**
+ * A child process of bench/scale.ts (run by it over IPC, never by hand): `server` holds N controlled passive
+ * agents, on one IceTcpMux port (`mux`) or each on a port of its own (`ports`); `client` holds N controlling
+ * active agents that connect to them. Both keep consent running until told to close.
+ */
+import { readdirSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { IceAgent, type IceAgentOptions, IceTcpMux } from '../src/index.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/** Messages from the orchestrator. */
+export type ToPeer =
+  | { type: 'create'; descriptions?: string[][] }
+  | { type: 'answers'; descriptions: string[][] }
+  | { type: 'go'; concurrency: number }
+  | { type: 'measure' }
+  | { type: 'close' };
+
+/** A resource snapshot of this process. */
+export interface Usage {
+  rss: number;
+  heapUsed: number;
+  fds: number;
+  cpuSeconds: number;
+}
+
+const [role, mode, consentArg] = process.argv.slice(2);
+const consentIntervalMs = Number(consentArg ?? 2000);
+const timeoutMs = Number(process.argv[6] ?? 2500);
+const agents: IceAgent[] = [];
+let mux: IceTcpMux | undefined;
+let failures = 0;
+/** The first few reasons, to say why sessions failed. */
+const reasons: string[] = [];
+function failed(error: unknown): void {
+  failures++;
+  if (reasons.length < 3) reasons.push(`${(error as { code?: string }).code}: ${(error as Error).message}`);
+}
+const connectedAt: number[] = [];
+/** Client: the server's description of each session, applied at 'go'. */
+const offers: string[][] = [];
+const lag = monitorEventLoopDelay({ resolution: 10 });
+lag.enable();
+
+function send(message: object): void {
+  process.send?.(message);
+}
+
+function usage(): Usage {
+  gc();
+  const cpu = process.cpuUsage();
+  return {
+    rss: process.memoryUsage().rss,
+    heapUsed: process.memoryUsage().heapUsed,
+    fds: readdirSync('/proc/self/fd').length,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  };
+}
+
+function agentOptions(i: number): IceAgentOptions {
+  const common = {
+    addresses: ['127.0.0.1'],
+    consentIntervalMs,
+    connectTimeoutMs: 120_000,
+    checkTimeoutMs: timeoutMs,
+    unauthenticatedTimeoutMs: timeoutMs,
+  };
+  // clients come from many addresses, as on the Internet: 250 loopback ones (127.0.2.x)
+  const from = `127.0.2.${1 + (i % 250)}`;
+  if (role === 'client') return { ...common, addresses: [from], role: 'controlling', tcpTypes: ['active'] };
+  // A server learns each client's answer as that client arrives; here every answer lands before the first client
+  // dials, so the server must not give up on the last clients while the first ones connect.
+  const patient = { passiveGraceMs: 120_000 };
+  return { ...common, ...patient, role: 'controlled', tcpTypes: ['passive'], ...(mux ? { mux } : {}) };
+}
+
+/** Runs `work` over `items` with at most `limit` in flight (binding thousands of ports at once stalls the loop). */
+async function inBatches<T>(items: readonly T[], limit: number, work: (item: T, i: number) => Promise<void>) {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await work(items[i] as T, i);
+    }
+  });
+  await Promise.all(lanes);
+}
+
+async function create(count: number, descriptions?: string[][]): Promise<string[][]> {
+  const out: string[][] = [];
+  const list = descriptions ?? Array.from({ length: count }, () => undefined);
+  await inBatches(list, 200, async (remote, i) => {
+    const agent = new IceAgent(agentOptions(i));
+    agent.on('error', () => undefined);
+    agents[i] = agent;
+    // the client's checks start once it has the server's description: at 'go', not while agents are created
+    if (remote) offers[i] = remote;
+    await agent.gather();
+    out[i] = agent.localDescription();
+  });
+  return out;
+}
+
+function watchServer(): void {
+  const start = performance.now();
+  let settled = 0;
+  for (const agent of agents) {
+    agent
+      .connect()
+      .then(() => connectedAt.push(performance.now() - start), failed)
+      .finally(() => {
+        if (++settled === agents.length)
+          send({ type: 'settled', failures, connected: connectedAt.length, reasons });
+      });
+  }
+}
+
+async function go(concurrency: number): Promise<void> {
+  const start = performance.now();
+  const times: number[] = [];
+  await inBatches(agents, concurrency, async (agent, i) => {
+    // one session started per loop turn: starting a thousand in one turn would stall this process for seconds,
+    // and the answers to the server's checks with it (a real server's clients are separate machines)
+    await new Promise((resolve) => setImmediate(resolve));
+    const t0 = performance.now();
+    try {
+      agent.setRemoteDescription(offers[i] as string[]);
+      await agent.connect();
+      times.push(performance.now() - t0);
+    } catch (error) {
+      failed(error);
+    }
+  });
+  send({
+    type: 'done',
+    totalMs: performance.now() - start,
+    times,
+    failures,
+    reasons,
+    maxLagMs: Math.round(lag.max / 1e6),
+  });
+}
+
+function measure(): void {
+  const states: Record<string, number> = {};
+  let consentAnswered = 0;
+  for (const a of agents) {
+    states[a.state] = (states[a.state] ?? 0) + 1;
+    consentAnswered += a.getStats().consentChecksAnswered;
+  }
+  const maxLagMs = Math.round(lag.max / 1e6);
+  send({ type: 'usage', usage: usage(), states, consentAnswered, mux: mux?.counters, maxLagMs });
+}
+
+async function close(): Promise<void> {
+  for (const a of agents) a.close();
+  await mux?.close();
+  // process.exit() would skip writing a --cpu-prof profile; every handle is closed, so the loop ends
+  process.disconnect?.();
+}
+
+async function handle(message: ToPeer): Promise<void> {
+  if (message.type === 'create') {
+    const descriptions = await create(Number(process.argv[5] ?? 0), message.descriptions);
+    send({ type: 'created', descriptions });
+  } else if (message.type === 'answers') {
+    for (const [i, d] of message.descriptions.entries()) agents[i]?.setRemoteDescription(d);
+    watchServer();
+    send({ type: 'applied' });
+  } else if (message.type === 'go') await go(message.concurrency);
+  else if (message.type === 'measure') measure();
+  else if (message.type === 'close') await close();
+}
+
+process.on('message', (message: ToPeer) => void handle(message));
+
+if (role === 'server' && mode === 'mux') {
+  mux = new IceTcpMux({ host: '127.0.0.1', port: 0, firstRequestTimeoutMs: timeoutMs });
+  await mux.listen();
+}
+send({ type: 'ready', port: mux?.address().port, baseline: usage() });
