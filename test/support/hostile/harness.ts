@@ -18,7 +18,12 @@ export interface HostileProcesses {
 /** Forks the victim, the peer and the attacker. */
 export function startProcesses(): HostileProcesses {
   // --expose-gc: heap figures after a full collection, so that a leak is told from garbage not yet collected.
-  const victim = new RpcChild('./agent-host.ts', ['--expose-gc']);
+  // HOSTILE_PROFILE_DIR=DIR: the victim writes a CPU profile there on exit (bench/cpuprofile-top.ts reads it)
+  const profile = process.env.HOSTILE_PROFILE_DIR;
+  const victim = new RpcChild('./agent-host.ts', [
+    '--expose-gc',
+    ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
+  ]);
   const peer = new RpcChild('./agent-host.ts', ['--expose-gc']);
   const attacker = new RpcChild('./attacker-host.ts');
   return {
