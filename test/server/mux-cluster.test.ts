@@ -1,37 +1,14 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runDetached } from '../support/run-detached.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/mux-cluster.ts', import.meta.url));
 /** Generous: three processes start tsx (~2 s of CPU each), more on a loaded machine. */
 const LIMIT_MS = 50_000;
 
-function run(sessions: number): Promise<{ code: number | null; stdout: string; killed: boolean }> {
-  return new Promise((resolve) => {
-    // detached: its own process group, so that a hang kills the workers too
-    const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, String(sessions)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      detached: true,
-    });
-    let stdout = '';
-    let killed = false;
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    const timer = setTimeout(() => {
-      killed = true;
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-    }, LIMIT_MS);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, killed });
-    });
-  });
-}
-
 describe('IceTcpMux under node:cluster', () => {
   it('the primary routes each session to the worker that owns its ufrag; sessions spread over 2 workers', async () => {
-    const { code, stdout, killed } = await run(10);
+    const { code, stdout, killed } = await runDetached(FIXTURE, ['10'], LIMIT_MS);
     expect(killed).toBe(false);
     expect(code).toBe(0);
     const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
