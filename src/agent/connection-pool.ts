@@ -256,8 +256,7 @@ export class ConnectionPool implements LinkOwner {
     if (log.enabled) log('%s: input dropped: %s', link.describe(), reason);
     // junk on an inbound connection nobody authenticated (a response to no request of ours, ...): a peer sends
     // its check first, so this is a stranger that cannot authenticate any more than one answered 401
-    if (!link.authenticated && !link.rejected && this.pendingOf(link)?.reject(link.connection))
-      link.rejected = true;
+    if (!link.authenticated && !link.rejected && this.pendingOf(link)?.reject(link.connection)) link.reject();
   }
 
   onDataBeforeSelection(link: Link): DataVerdict {
@@ -310,7 +309,7 @@ export class ConnectionPool implements LinkOwner {
    * that may still authenticate. Anything more it sends is dropped unread.
    */
   private rejectStranger(link: Link): void {
-    link.rejected = true;
+    link.reject();
     // a connection we dialled is no port's stranger: it keeps its own timer
     if (!this.pendingOf(link)?.reject(link.connection)) link.resetAfterAnswer();
   }

@@ -42,14 +42,16 @@ export class Link {
   /** Set when the application owns the connection: data frames are no longer the link's business. */
   handedOff = false;
   /**
-   * Set once a stranger failed authentication here and was answered: the connection only waits for its reset,
-   * and what else it sends is dropped unread (no decode, no HMAC, no more answers: a flood pays once per
-   * connection, not once per check).
+   * True once a stranger failed authentication here and was answered ({@link reject}): the connection only
+   * waits for its reset.
    */
-  rejected = false;
+  get rejected(): boolean {
+    return this.rejectedFlag;
+  }
   private readonly transactions = new StunTransactions<StunMessage>((bytes) => this.write(bytes));
   private held: Buffer[] = [];
   private closedFlag = false;
+  private rejectedFlag = false;
 
   constructor(
     readonly connection: FramedConnection,
@@ -169,6 +171,15 @@ export class Link {
     const timer = setTimeout(() => this.reset(), REJECTED_GRACE_MS);
     timer.unref();
     this.connection.once('close', () => clearTimeout(timer));
+  }
+
+  /**
+   * A stranger failed authentication and was answered: what else it sent or sends is dropped unread (no cut,
+   * no decode, no HMAC, no more answers: a flood pays once per connection, not once per frame).
+   */
+  reject(): void {
+    this.rejectedFlag = true;
+    this.connection.discardInput();
   }
 
   /** Ends the connection with RST (abandoned or failed pair). */

@@ -27,7 +27,8 @@ export interface IceStats {
   pairs: PairStats[];
   /**
    * Frames from the network dropped as unusable: checks that failed authentication, STUN that does not
-   * parse or answers nothing of ours, data before any check succeeded. A stranger's noise ends here.
+   * parse or answers nothing of ours, data before any check succeeded. A stranger's noise ends here: once one
+   * of its frames was dropped, the rest of its connection is not read (nor counted) until its reset.
    */
   droppedMessages: number;
   /** Consent checks (RFC 7675) sent on the selected pair so far. */

@@ -1,7 +1,13 @@
 import type { Socket } from 'node:net';
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
-import { ClosedError, type IceTcpError, InvalidArgumentError, wrapError } from '../errors.js';
+import {
+  ClosedError,
+  FrameTooLargeError,
+  type IceTcpError,
+  InvalidArgumentError,
+  wrapError,
+} from '../errors.js';
 import { type FrameSink, Rfc4571Deframer } from '../framing/index.js';
 import { discardSocket } from './socket-errors.js';
 
@@ -261,18 +267,47 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     }
     if (this.#gone) return;
     this.#closing = true;
+    this.#deframer.halt();
     this.#queued.clear();
     this.#queuedPieces.clear();
     discardSocket(this.socket);
   }
 
+  /**
+   * Stops reading for good: what the peer sent and sends is dropped unread (the rest of the chunk being cut
+   * included), while what we wrote still goes out. For a connection that can only wait for its reset, such as
+   * a stranger answered 401: its junk must cost nothing more.
+   */
+  discardInput(): void {
+    this.#deframer.halt();
+    this.#queued.clear();
+    this.#queuedPieces.clear();
+    this.#paused = true;
+    if (!this.#gone) this.socket.pause();
+  }
+
+  /**
+   * Whole frames go to the listener as they are cut (queued only behind a pause()), so that a listener that
+   * gives up on the connection (reset(), discardInput()) stops the cut there: a stranger's 64 KiB of junk is
+   * then one frame's work, not thousands of frames allocated, queued and dropped.
+   */
+  readonly #direct: FrameSink = {
+    frame: (frame) => {
+      if (this.#paused || this.#queued.length > 0) this.#queued.push(frame);
+      else this.emit('frame', frame);
+    },
+    bytes: () => {},
+    streams: () => false,
+  };
+
   #onData(chunk: Buffer): void {
     if (this.socket.destroyed) return;
     this.#linger?.refresh();
     try {
-      if (this.#sink !== undefined) this.#deframer.pushTo(chunk, this.#sink);
-      else for (const frame of this.#deframer.push(chunk)) this.#queued.push(frame);
+      this.#deframer.pushTo(chunk, this.#sink ?? this.#direct);
     } catch (error) {
+      // a listener's own exception is not a framing failure: it propagates, as from any event handler
+      if (!(error instanceof FrameTooLargeError)) throw error;
       this.#fail(error);
       return;
     }

@@ -131,6 +131,30 @@ describe('Rfc4571Deframer', () => {
     expect(() => clean.end()).not.toThrow();
   });
 
+  it('halt() from inside a sink stops the cut: the rest of the chunk and later pushes are dropped unread', () => {
+    const deframer = new Rfc4571Deframer();
+    const seen: number[] = [];
+    const sink = {
+      frame: (frame: Buffer) => {
+        seen.push(frame.length);
+        if (seen.length === 2) deframer.halt();
+      },
+      bytes: () => {},
+      streams: () => false,
+    };
+    // 32,768 empty frames in one 64 KiB read of zeros: halting after two must cut no more of them
+    deframer.pushTo(Buffer.concat([encodeFrame(payload(3, 1)), Buffer.alloc(65_536)]), sink);
+    expect(seen).toEqual([3, 0]);
+    deframer.pushTo(encodeFrame(payload(5, 2)), sink);
+    expect(seen).toEqual([3, 0]);
+    // a frame left unfinished at the halt is not a truncation: nobody reads the stream any more
+    const midFrame = new Rfc4571Deframer();
+    midFrame.push(encodeFrame(payload(10, 1)).subarray(0, 7));
+    midFrame.halt();
+    expect(midFrame.push(encodeFrame(payload(1, 1)))).toEqual([]);
+    expect(() => midFrame.end()).not.toThrow();
+  });
+
   it('validates maxFrameSize', () => {
     for (const maxFrameSize of [0, 65536, 1.5, Number.NaN]) {
       expect(() => new Rfc4571Deframer({ maxFrameSize })).toThrow(InvalidArgumentError);

@@ -80,6 +80,37 @@ describe('FramedConnection', () => {
     expect(count).toBe(10);
   });
 
+  it('discardInput(): the rest of the read and everything later is dropped unread, our writes still go out', async () => {
+    const { client, a, b } = await framedPair();
+    const seen: string[] = [];
+    b.on('frame', (frame) => {
+      seen.push(frame.toString());
+      b.discardInput();
+      b.sendFrame(Buffer.from('answer'));
+    });
+    const answer = collectFrames(a, 1);
+    client.write(Buffer.concat(['first', 'second', 'third'].map((text) => encodeFrame(Buffer.from(text)))));
+    expect((await answer).map((f) => f.toString())).toEqual(['answer']);
+    client.write(encodeFrame(Buffer.from('later')));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen).toEqual(['first']);
+    expect(b.closed).toBe(false);
+  });
+
+  it('reset() from a frame listener stops the read there: no frame after it is delivered', async () => {
+    const { client, b } = await framedPair();
+    const seen: string[] = [];
+    b.on('frame', (frame) => {
+      seen.push(frame.toString());
+      b.reset();
+    });
+    const closed = nextEvent(b, 'close');
+    client.on('error', () => {});
+    client.write(Buffer.concat(['first', 'second'].map((text) => encodeFrame(Buffer.from(text)))));
+    await closed;
+    expect(seen).toEqual(['first']);
+  });
+
   it('sendFrame() returns false under backpressure and drain follows once the peer reads', async () => {
     const { a, b } = await framedPair();
     b.pause();
