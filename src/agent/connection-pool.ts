@@ -223,8 +223,12 @@ export class ConnectionPool implements LinkOwner {
       const code = auth.ok ? 401 : auth.code;
       if (log.enabled) log('%s: check rejected with %d', link.describe(), code);
       this.droppedMessages++;
-      link.send(buildCheckError(request, code, auth.ok ? 'Unauthorized' : auth.reason));
-      if (!link.authenticated) this.rejectStranger(link);
+      const answer = buildCheckError(request, code, auth.ok ? 'Unauthorized' : auth.reason);
+      if (link.authenticated) link.send(answer);
+      else {
+        link.sendSoon(answer);
+        this.rejectStranger(link);
+      }
       return;
     }
     if (this.closing && link.pairId !== this.kept) return;

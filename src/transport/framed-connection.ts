@@ -29,6 +29,11 @@ const CLOSE_LINGER_MS = 5000;
 export interface FramedConnectionOptions {
   /** Largest frame accepted from the peer; a larger announced length resets the connection. Default 65535. */
   maxFrameSize?: number;
+  /**
+   * The local end, when the caller knows it (a listener bound to one address): asking the socket is a system
+   * call per accepted connection, paid for every connection of a flood.
+   */
+  local?: { address: string; port: number };
   /** The peer as ICE sees it, when the socket's own remote end is not the peer (a TURN data connection). */
   peer?: { address: string; port: number };
 }
@@ -80,8 +85,8 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     const maxFrameSize = options.maxFrameSize ?? MAX_RFC4571_PAYLOAD;
     assertMaxFrameSize(maxFrameSize);
     this.socket = socket;
-    this.localAddress = socket.localAddress ?? '';
-    this.localPort = socket.localPort ?? 0;
+    this.localAddress = options.local?.address ?? socket.localAddress ?? '';
+    this.localPort = options.local?.port ?? socket.localPort ?? 0;
     this.remoteAddress = options.peer?.address ?? socket.remoteAddress ?? '';
     this.remotePort = options.peer?.port ?? socket.remotePort ?? 0;
     this.#deframer = new Rfc4571Deframer({ maxFrameSize });
@@ -274,16 +279,15 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
   }
 
   /**
-   * Stops reading for good: what the peer sent and sends is dropped unread (the rest of the chunk being cut
-   * included), while what we wrote still goes out. For a connection that can only wait for its reset, such as
-   * a stranger answered 401: its junk must cost nothing more.
+   * Stops cutting frames for good: what the peer sent and sends is dropped unread (the rest of the chunk being
+   * cut included), while what we wrote still goes out. For a connection that can only wait for its reset, such
+   * as a stranger answered 401: its junk must cost nothing more. The socket is still read (and what it reads
+   * dropped), so that the peer's FIN or RST closes it at once rather than when its reset is due.
    */
   discardInput(): void {
     this.#deframer.halt();
     this.#queued.clear();
     this.#queuedPieces.clear();
-    this.#paused = true;
-    if (!this.#gone) this.socket.pause();
   }
 
   /**

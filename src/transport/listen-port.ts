@@ -70,3 +70,14 @@ function listenOnce(server: Server, address: string, port: number, backlog?: num
     server.listen({ host: address, port, exclusive: true, ...(backlog ? { backlog } : {}) });
   });
 }
+
+/**
+ * The local end every connection accepted on `address:port` has, or undefined when the listener is on a wildcard
+ * address (then each connection's own local address depends on the interface it came in on).
+ */
+export function acceptedLocalEnd(
+  address: string,
+  port: number,
+): { address: string; port: number } | undefined {
+  return address === '0.0.0.0' || address === '::' || address === '::0' ? undefined : { address, port };
+}

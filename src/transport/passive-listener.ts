@@ -3,7 +3,7 @@ import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import { type IceTcpError, InvalidArgumentError, wrapError } from '../errors.js';
 import { assertMaxFrameSize, FramedConnection } from './framed-connection.js';
-import { listenOnChoice, type PortChoice } from './listen-port.js';
+import { acceptedLocalEnd, listenOnChoice, type PortChoice } from './listen-port.js';
 import {
   OutstandingConnections,
   type PendingLimits,
@@ -49,6 +49,8 @@ export class PassiveListener extends EventEmitter<PassiveListenerEvents> impleme
   private readonly server: net.Server;
   private readonly outstanding: OutstandingConnections;
   private readonly maxFrameSize: number | undefined;
+  /** Every accepted connection's local end, unless the listener is on a wildcard address. */
+  private readonly local: { address: string; port: number } | undefined;
   private closed = false;
 
   private constructor(server: net.Server, address: string, port: number, options: PassiveListenerOptions) {
@@ -58,6 +60,7 @@ export class PassiveListener extends EventEmitter<PassiveListenerEvents> impleme
     this.port = port;
     this.outstanding = new OutstandingConnections(options.maxPendingConnections, options.pendingDeadlineMs);
     this.maxFrameSize = options.maxFrameSize;
+    this.local = acceptedLocalEnd(address, port);
     server.on('connection', (socket) => this.onConnection(socket));
     server.on('error', (error) => this.emit('error', wrapError(error, `listener ${address}:${port}`)));
   }
@@ -116,7 +119,7 @@ export class PassiveListener extends EventEmitter<PassiveListenerEvents> impleme
       discardSocket(socket);
       return;
     }
-    const connection = new FramedConnection(socket, { maxFrameSize: this.maxFrameSize });
+    const connection = new FramedConnection(socket, { maxFrameSize: this.maxFrameSize, local: this.local });
     this.outstanding.admit(connection);
     this.emit('connection', connection);
   }

@@ -3,7 +3,13 @@ import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import { ClosedError, type IceTcpError, InvalidArgumentError } from '../errors.js';
 import { assertMaxFrameSize, FramedConnection } from './framed-connection.js';
-import { assertIpAddress, assertPort, listenOnChoice, type PortChoice } from './listen-port.js';
+import {
+  acceptedLocalEnd,
+  assertIpAddress,
+  assertPort,
+  listenOnChoice,
+  type PortChoice,
+} from './listen-port.js';
 import {
   OutstandingConnections,
   type PendingLimits,
@@ -172,7 +178,10 @@ export class SimultaneousOpenPort extends EventEmitter<SimultaneousOpenPortEvent
       discardSocket(socket);
       return;
     }
-    const connection = new FramedConnection(socket, { maxFrameSize: this.maxFrameSize });
+    const connection = new FramedConnection(socket, {
+      maxFrameSize: this.maxFrameSize,
+      local: acceptedLocalEnd(this.address, this.port),
+    });
     this.outstanding.admit(connection);
     this.emit('connection', connection);
   }
