@@ -8,7 +8,7 @@
  * Child processes get `ulimit -n` raised to 200000 (10,000 sessions with a port each need ~20,000 fds).
  *
  * Run: npx tsx bench/scale.ts [--n 100,1000,10000] [--modes mux,ports] [--junk 10000] [--junk-n 1000]
- *      [--hold-ms 3000] [--consent-ms 2000] [--concurrency 1000] [--timeout-ms 2500] [--json]
+ *      [--hold-ms 3000] [--consent-ms 5000] [--concurrency 1000] [--timeout-ms 2500] [--json]
  * SCALE_PROFILE=DIR writes each child's CPU profile there.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -28,7 +28,7 @@ const modes = option('modes', 'mux,ports').split(',') as Array<'mux' | 'ports'>;
 const junk = Number(option('junk', '10000'));
 const junkSessions = Number(option('junk-n', '1000'));
 const holdMs = Number(option('hold-ms', '3000'));
-const consentMs = option('consent-ms', '2000');
+const consentMs = option('consent-ms', '5000'); // the library's default (RFC 7675's 5 s)
 const concurrency = Number(option('concurrency', '1000'));
 const jsonOnly = process.argv.includes('--json');
 /** The deadlines a loaded machine misses first: the client's checkTimeoutMs, the server's unauthenticatedTimeoutMs
@@ -84,6 +84,9 @@ interface Row {
   p50Ms: number;
   p99Ms: number;
   rssKBPerSession: number;
+  heapKBPerSession: number;
+  heapTotalKBPerSession: number;
+  externalKBPerSession: number;
   fdsPerSession: number;
   cpuMsPerSession: number;
   consentAnswered: number;
@@ -135,6 +138,9 @@ async function scenario(mode: 'mux' | 'ports', n: number, junkCount: number): Pr
       p50Ms: Math.round(percentile(times, 0.5)),
       p99Ms: Math.round(percentile(times, 0.99)),
       rssKBPerSession: round1((usage.rss - baseline.rss) / 1024 / n),
+      heapKBPerSession: round1((usage.heapUsed - baseline.heapUsed) / 1024 / n),
+      heapTotalKBPerSession: round1((usage.heapTotal - baseline.heapTotal) / 1024 / n),
+      externalKBPerSession: round1((usage.external - baseline.external) / 1024 / n),
       fdsPerSession: round1((usage.fds - baseline.fds) / n),
       cpuMsPerSession: round1(((usage.cpuSeconds - baseline.cpuSeconds) * 1000) / n),
       consentAnswered: measured.consentAnswered as number,

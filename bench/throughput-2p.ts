@@ -3,17 +3,20 @@
  * receiver are separate workers (bench/throughput-worker.ts), each with its own event loop and CPU account.
  * Cases, each against its baseline in the same run, runs interleaved (baseline, ice, baseline, ice, ...):
  * - stream with 64 KiB and with 1 MiB application writes: `conn.stream()` vs a raw Node socket, and a raw
- *   socket writing ice-tcp's frame layout (a 2-byte header and a payload view per 65535 bytes, one writev);
+ *   socket writing ice-tcp's frame layout (a 2-byte header and a payload view per 65535 bytes, one writev),
+ *   ICE with `streamResume: false`, and a raw socket read with `onread` into one reused buffer (the floor);
  * - 1200-byte packets: `conn.send()` + `'packet'` vs a raw socket with a hand-written 2-byte length prefix;
  * - with --relay: ICE through coturn (both sides forceRelay) vs a plain RFC 6062 client moving raw bytes
- *   through the same coturn (coturn's own limit), and vs direct ICE.
+ *   through the same coturn (coturn's own limit, with either side dialling), and vs direct ICE.
+ * CPU per GB is also given for both sides added: on loopback the kernel's TCP work lands in either process.
  * Reports medians of rates, of per-run ratios, and CPU seconds per GB (or per million packets) on each side.
  * Run: npx tsx bench/throughput-2p.ts [--runs 5] [--warmups 2] [--mb 256] [--packets 200000] [--relay]
- *      [--relay-mb 100] [--only stream64k,stream1m,packets] [--prof DIR]
+ *      [--relay-mb 100] [--only stream64k,stream1m,packets] [--prof DIR] [--no-trim]
  *      [--versus /path/to/other/checkout]
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -31,6 +34,13 @@ const { values } = parseArgs({
     relay: { type: 'boolean', default: false },
     'relay-mb': { type: 'string', default: '100' },
     only: { type: 'string', default: 'stream64k,stream1m,packets,cli' },
+    /**
+     * glibc keeps freed memory instead of trimming it (MALLOC_TOP_PAD_, MALLOC_TRIM_THRESHOLD_ in every
+     * worker): Node's read path allocates a fresh 64 KiB Buffer per read, and whether glibc hands the pages
+     * back (to fault them in again on the next reads, costly on this VM) depends on what else sits at the top
+     * of the heap, which differs between raw and ICE processes. With this, neither side pays for that luck.
+     */
+    'no-trim': { type: 'boolean', default: false },
     /** Write a V8 CPU profile of every worker's transfers (not its start-up) into this directory. */
     prof: { type: 'string' },
     /** Also run ICE from this other checkout (e.g. the commit before a change), interleaved: a before/after. */
@@ -61,6 +71,7 @@ class Worker {
       ...process.env,
       ...(values.prof === undefined ? {} : { BENCH_PROFILE: `${values.prof}/${name}.cpuprofile` }),
       ...(src === undefined ? {} : { BENCH_ICE_TCP_SRC: src }),
+      ...(values['no-trim'] ? { MALLOC_TOP_PAD_: `${64 << 20}`, MALLOC_TRIM_THRESHOLD_: `${1 << 30}` } : {}),
     };
     this.child = fork(WORKER, [], { execArgv: ['--import', 'tsx'], stdio: 'inherit', env });
     children.add(this.child);
@@ -93,7 +104,16 @@ class Worker {
 interface Timing {
   wall: number;
   cpuSend: number;
+  /** Of which in the kernel (system time), each side. */
+  sysSend: number;
+  sysRecv: number;
   cpuRecv: number;
+  /** Socket reads in the receiver during the run. */
+  reads: number;
+  /** Minor page faults in the receiver during the run. */
+  faults: number;
+  /** The receiver's garbage collections: scavenges, mark-compacts, milliseconds. */
+  gc: [number, number, number];
 }
 
 /** A sender and a receiver worker, connected over `transport`. */
@@ -120,9 +140,11 @@ class Pair {
     const p = new Pair(transport, src, options.label ?? transport);
     const { sender, receiver } = p;
     // signalling and the listening address go straight across, as a signalling channel would carry them
+    // (raw-onread's sender is the one that listens: only a dialling socket takes `onread`)
     sender.onReport = (r) => {
-      if (r.op !== 'signal') return false;
-      receiver.send(r);
+      if (r.op === 'signal') receiver.send(r);
+      else if (r.op === 'listening') receiver.send({ op: 'peer', address: r.address, port: r.port });
+      else return false;
       return true;
     };
     receiver.onReport = (r) => {
@@ -157,9 +179,18 @@ class Pair {
     this.sender.send({ op: 'send', workload, total, writeSize });
     const [sent, received] = await Promise.all([this.sender.next('sent'), this.receiver.next('received')]);
     this.sender.send({ op: 'cpu' });
-    const { cpu } = await this.sender.next('cpu');
+    const { cpu, sys } = await this.sender.next('cpu');
     const wall = Number(BigInt(received.endNs) - BigInt(sent.startNs)) / 1e9;
-    return { wall, cpuSend: cpu, cpuRecv: received.cpu };
+    return {
+      wall,
+      cpuSend: cpu,
+      cpuRecv: received.cpu,
+      sysSend: sys,
+      sysRecv: received.sys,
+      reads: received.reads,
+      faults: received.faults,
+      gc: received.gc,
+    };
   }
 
   async close(): Promise<void> {
@@ -183,6 +214,8 @@ async function compare(
   writeSize: number,
   cpuUnit: number,
   pairs: Pair[],
+  /** Also the per-run ratio to this pair (a second baseline). */
+  alsoOver?: Pair,
 ): Promise<Record<string, unknown>> {
   for (let i = 0; i < warmups; i++) for (const pair of pairs) await pair.run(workload, total, writeSize);
   const timings = pairs.map((): Timing[] => []);
@@ -197,6 +230,7 @@ async function compare(
     process.stderr.write(`${name} run ${i + 1}: ${line.join(', ')}\n`);
   }
   const base = timings[0] as Timing[];
+  const ratiosTo = (k: number, ts: Timing[]) => ts.map((t, i) => (timings[k] as Timing[])[i]!.wall / t.wall);
   const out: Record<string, unknown> = {};
   pairs.forEach((pair, k) => {
     const ts = timings[k] as Timing[];
@@ -205,17 +239,40 @@ async function compare(
     const cpuRecv = median(ts.map((t) => (t.cpuRecv * cpuUnit) / total));
     const baseSend = median(base.map((t) => (t.cpuSend * cpuUnit) / total));
     const baseRecv = median(base.map((t) => (t.cpuRecv * cpuUnit) / total));
+    const both = (t: Timing) => ((t.cpuSend + t.cpuRecv) * cpuUnit) / total;
+    const cpuBoth = median(ts.map(both));
+    const baseBoth = median(base.map(both));
     out[pair.label] = {
       pair: pair.pair,
       perSec: Math.round(median(ts.map((t) => total / t.wall))),
       cpuSend: round(cpuSend),
       cpuRecv: round(cpuRecv),
+      // on loopback the kernel's TCP work runs in whichever process's context triggers it (a read that opens
+      // the window transmits the sender's queued data), so the split between the sides moves with who waits
+      // for whom: the sum is the figure to compare
+      cpuBoth: round(cpuBoth),
+      sysShare: {
+        send: round(median(ts.map((t) => t.sysSend / t.cpuSend))),
+        recv: round(median(ts.map((t) => t.sysRecv / t.cpuRecv))),
+      },
+      ...(workload === 'stream'
+        ? { recvBytesPerRead: Math.round(median(ts.map((t) => total / Math.max(1, t.reads)))) }
+        : {}),
+      recvFaultsPerMB: round(median(ts.map((t) => (t.faults * 1e6) / total)), 1),
+      recvGcPerGB: [0, 1, 2].map((i) => round(median(ts.map((t) => (t.gc[i] as number) * (1e9 / total))), 1)),
       ...(k === 0
         ? {}
         : {
             [`over_${(pairs[0] as Pair).label}`]: round(median(ratios)),
             perRun: ratios.map((r) => round(r)),
-            cpuOverBaseline: { send: round(cpuSend / baseSend), recv: round(cpuRecv / baseRecv) },
+            cpuOverBaseline: {
+              send: round(cpuSend / baseSend),
+              recv: round(cpuRecv / baseRecv),
+              both: round(cpuBoth / baseBoth),
+            },
+            ...(alsoOver === undefined || alsoOver === pair
+              ? {}
+              : { [`over_${alsoOver.label}`]: round(median(ratiosTo(pairs.indexOf(alsoOver), ts))) }),
           }),
     };
   });
@@ -223,16 +280,27 @@ async function compare(
 }
 
 const GB = 1e9;
-const result: Record<string, unknown> = { node: process.version, runs, warmups };
+const result: Record<string, unknown> = {
+  node: process.version,
+  runs,
+  warmups,
+  noTrim: values['no-trim'],
+  loadAverage: os.loadavg().map((l) => round(l, 2)),
+};
 const streamBytes = Number(values.mb) * 1024 * 1024;
 
 /**
- * Raw TCP first (the baseline), then ICE, then raw TCP writing ICE's frame layout (stream cases: what the
- * layout costs without the library), then ICE from the --versus checkout.
+ * Raw TCP first (the baseline: a plain 'data' receiver, as ICE's own socket reads), then ICE, then (stream
+ * cases) raw TCP writing ICE's frame layout (what the layout costs without the library), ICE with
+ * `streamResume: false` (what the resume protocol costs), raw TCP read with `onread` into one reused buffer
+ * (the floor of Node's receive path), then ICE from the --versus checkout.
  */
 async function openDirect(stream: boolean): Promise<Pair[]> {
   const pairs = [await Pair.open('raw'), await Pair.open('ice')];
-  if (stream) pairs.push(await Pair.open('raw-framed'));
+  if (stream) {
+    pairs.push(await Pair.open('raw-framed'), await Pair.open('ice-noresume'));
+    pairs.push(await Pair.open('raw-onread'));
+  }
   if (values.versus !== undefined) {
     pairs.push(await Pair.open('ice', { src: values.versus, label: 'ice-versus' }));
   }
@@ -361,10 +429,12 @@ if (values.relay) {
   try {
     const turn = { host: coturn.host, port: coturn.port, username: '', password: '' };
     const bytes = Number(values['relay-mb']) * 1e6;
-    // coturn's own limit: the same two trips through coturn with raw bytes, no ICE, no framing
+    // coturn's own limit: the same two trips through coturn with raw bytes, no ICE, no framing, the receiver
+    // dialling as in the pair ICE nominates here (relay passive -> prflx active), and the sender dialling
     const pairs = [
-      await Pair.open('turn-raw', { turn }),
+      await Pair.open('turn-raw-rev', { turn }),
       await Pair.open('ice-relay', { turn }),
+      await Pair.open('turn-raw', { turn }),
       await Pair.open('ice'),
       // the plain client writing ice-tcp's frame layout: what the layout does to coturn
       await Pair.open('turn-raw-framed', { turn }),
@@ -373,7 +443,7 @@ if (values.relay) {
       bytesPerRun: bytes,
       writeSize: 65536,
       unit: 'bytes/s; cpu s/GB',
-      ...(await compare('relay', 'stream', bytes, 65536, GB, pairs)),
+      ...(await compare('relay', 'stream', bytes, 65536, GB, pairs, pairs[2])),
     };
     await Promise.all(pairs.map((p) => p.close()));
   } finally {
@@ -381,5 +451,6 @@ if (values.relay) {
   }
 }
 
+result.loadAverageAtEnd = os.loadavg().map((l) => round(l, 2));
 console.log(JSON.stringify(result, null, 2));
 process.exit(0);

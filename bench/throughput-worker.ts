@@ -12,9 +12,19 @@ import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { IceAgentOptions, IceConnection, Signaller, SignalMessage } from '../src/index.js';
 import { TurnAllocation, type TurnPeerConnection, type TurnServerOptions } from '../src/turn/index.js';
+import { countRead, type RunCounts, runCounts, startCounts } from './throughput-probe.js';
 
 /** How the two workers reach each other. */
-export type Transport = 'raw' | 'raw-framed' | 'ice' | 'ice-relay' | 'turn-raw' | 'turn-raw-framed';
+export type Transport =
+  | 'raw'
+  | 'raw-framed'
+  | 'raw-onread'
+  | 'ice'
+  | 'ice-noresume'
+  | 'ice-relay'
+  | 'turn-raw'
+  | 'turn-raw-rev'
+  | 'turn-raw-framed';
 /** What moves: bytes in application writes of `writeSize`, or 1200-byte packets. */
 export type Workload = 'stream' | 'packets';
 
@@ -34,9 +44,9 @@ export type Report =
   | { op: 'listening'; address: string; port: number }
   | { op: 'connected'; pair: string }
   | { op: 'ready' }
-  | { op: 'received'; endNs: string; cpu: number }
+  | ({ op: 'received'; endNs: string; cpu: number; sys: number } & RunCounts)
   | { op: 'sent'; startNs: string }
-  | { op: 'cpu'; cpu: number };
+  | { op: 'cpu'; cpu: number; sys: number };
 
 const PACKET_SIZE = 1200;
 
@@ -177,13 +187,23 @@ const cpuSince = (start: NodeJS.CpuUsage): number => {
 function finishIfDone(): void {
   if (expected > 0 && received >= expected) {
     expected = 0;
-    report({ op: 'received', endNs: process.hrtime.bigint().toString(), cpu: cpuSince(cpuStart) });
+    report({
+      op: 'received',
+      endNs: process.hrtime.bigint().toString(),
+      cpu: cpuSince(cpuStart),
+      sys: process.cpuUsage(cpuStart).system / 1e6,
+      ...runCounts(),
+    });
   }
 }
 
 async function setup(command: Extract<Command, { op: 'setup' }>): Promise<void> {
   const controlling = command.role === 'send';
   framedWrites = command.transport.endsWith('-framed');
+  // BENCH_PIDS=1: which process is which, for `perf record` over a whole run
+  if (process.env.BENCH_PIDS)
+    process.stderr.write(`pid ${process.pid}: ${command.transport} ${command.role}\n`);
+  if (command.transport === 'raw-onread') return rawOnread(command.role);
   if (command.transport === 'raw' || command.transport === 'raw-framed') {
     if (command.role === 'recv') {
       const server = createServer();
@@ -206,6 +226,7 @@ async function setup(command: Extract<Command, { op: 'setup' }>): Promise<void> 
   const options: IceAgentOptions = {
     role: controlling ? 'controlling' : 'controlled',
     addresses: ['127.0.0.1'],
+    ...(command.transport === 'ice-noresume' ? { streamResume: false } : {}),
     ...(command.transport === 'ice-relay' && command.turn
       ? { forceRelay: true, turnServers: [command.turn] }
       : {}),
@@ -220,6 +241,46 @@ async function setup(command: Extract<Command, { op: 'setup' }>): Promise<void> 
   pending = conn;
 }
 
+/** raw-onread's receiver: bytes read into its reused buffer (no 'data' events, no Buffer per read). */
+let onreadBytes: ((count: number) => void) | undefined;
+
+/**
+ * Raw TCP read the cheapest way Node offers: `onread` with one reused 1 MiB buffer, so no fresh 64 KiB
+ * Buffer per read (that allocation, page-faulted anew each time, is most of a plain 'data' receiver's CPU).
+ * Only a dialling socket takes `onread`, so here the receiver dials and the sender listens.
+ */
+async function rawOnread(role: 'send' | 'recv'): Promise<void> {
+  if (role === 'send') {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('no server address');
+    const accepted = once(server, 'connection') as Promise<[Socket]>;
+    report({ op: 'listening', address: address.address, port: address.port });
+    const [socket] = await accepted;
+    closeAll = () => server.close();
+    return connected(socket, 'raw-onread');
+  }
+  onreadBytes = () => {};
+  const [address, port] = await peerAddress;
+  const buffer = Buffer.allocUnsafe(1024 * 1024);
+  const socket = tcpConnect({
+    port,
+    host: address,
+    onread: {
+      buffer,
+      callback: (count) => {
+        countRead();
+        onreadBytes?.(count);
+        return true;
+      },
+    },
+  });
+  await once(socket, 'connect');
+  return connected(socket, 'raw-onread');
+}
+
 /** The ICE connection, until the first run says which mode (stream or packets) it is used in. */
 let pending: IceConnection | undefined;
 
@@ -229,8 +290,8 @@ function connected(socket: Socket, pair: string): void {
 }
 
 /**
- * Both sides allocate on the same coturn, the sender connects from its allocation to the receiver's relayed
- * address: the same two trips through the server as ICE's relay-to-relay pair, without ICE or framing.
+ * Both sides allocate on the same coturn, one connects from its allocation to the other's relayed address:
+ * the same two trips through the server as ICE's relay-to-relay pair, without ICE or framing.
  */
 async function turnRaw(command: Extract<Command, { op: 'setup' }>): Promise<void> {
   if (!command.turn) throw new Error('turn-raw needs a TURN server');
@@ -241,7 +302,11 @@ async function turnRaw(command: Extract<Command, { op: 'setup' }>): Promise<void
     process.exit(1);
   });
   closeAll = () => void allocation.close();
-  if (command.role === 'recv') {
+  // turn-raw-rev: the receiver dials (Connect) and the sender accepts (ConnectionAttempt), as in the pair ICE
+  // nominated through coturn here; coturn moves data at different rates in the two set-ups
+  const listener = command.transport === 'turn-raw-rev' ? 'send' : 'recv';
+  const dialler = listener === 'send' ? 'receiver' : 'sender';
+  if (command.role === listener) {
     await allocation.createPermission([allocation.relayedAddress.address]);
     const accepted = new Promise<TurnPeerConnection>((r) => allocation.once('connection', r));
     report({
@@ -250,11 +315,11 @@ async function turnRaw(command: Extract<Command, { op: 'setup' }>): Promise<void
       port: allocation.relayedAddress.port,
     });
     const peer = await accepted;
-    return connected(peer.socket, 'turn relay -> turn relay (RFC 6062, no ICE)');
+    return connected(peer.socket, `turn relay -> turn relay (RFC 6062, no ICE, ${dialler} dials)`);
   }
   const [address, port] = await peerAddress;
   const peer = await allocation.connect({ family: 4, address, port });
-  return connected(peer.socket, 'turn relay -> turn relay (RFC 6062, no ICE)');
+  return connected(peer.socket, `turn relay -> turn relay (RFC 6062, no ICE, ${dialler} dials)`);
 }
 
 function attach(kind: Workload): End {
@@ -270,7 +335,12 @@ function attach(kind: Workload): End {
       process.stderr.write(`worker: ${error.message}\n`);
       process.exit(1);
     });
-    if (kind === 'stream') {
+    if (kind === 'stream' && onreadBytes !== undefined) {
+      onreadBytes = (count) => {
+        received += count;
+        finishIfDone();
+      };
+    } else if (kind === 'stream') {
       end.stream.on('data', (chunk: Buffer) => {
         received += chunk.length;
         finishIfDone();
@@ -337,6 +407,7 @@ process.on('message', (command: Command) => {
         await startProfile();
         attach(command.workload);
         received = 0;
+        startCounts();
         expected = command.total;
         cpuStart = process.cpuUsage();
         return report({ op: 'ready' });
@@ -344,7 +415,7 @@ process.on('message', (command: Command) => {
         await startProfile();
         return send(command);
       case 'cpu':
-        return report({ op: 'cpu', cpu: cpuSince(cpuStart) });
+        return report({ op: 'cpu', cpu: cpuSince(cpuStart), sys: process.cpuUsage(cpuStart).system / 1e6 });
       case 'exit':
         exiting = true;
         await stopProfile();

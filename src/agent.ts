@@ -41,6 +41,7 @@ import {
   InvalidArgumentError,
 } from './errors.js';
 import type { LocalEndpoint } from './gather/index.js';
+import { loopClock } from './transport/index.js'; // loop time: a stall of the loop expires no deadline
 
 const log = createDebug('ice-tcp:agent');
 
@@ -84,7 +85,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     reject: (e: IceTcpError) => void;
   }>();
   private idCounter = 0;
-  private readonly startedAt = performance.now();
+  private readonly startedAt = loopClock.now();
   /** Aborted when the agent closes, fails or is aborted: ends gathering and every pending operation at once. */
   private readonly lifetime = new AbortController();
   /** Why the agent stopped early (closed or aborted): what pending and later operations reject with. */
@@ -329,7 +330,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
 
   /** A generation with its own pool: what the pool reports counts only while its generation is in force. */
   private newGeneration(id: number, params: IceParameters, initiatedHere = false): Generation {
-    return createGeneration(id, params, initiatedHere, this.options, (gen) => ({
+    return createGeneration(id, params, initiatedHere, this.options, this.resume, (gen) => ({
       onCheckOutcome: (pairId, outcome) => {
         if (gen === this.gen) this.onCheckOutcome(pairId, outcome);
       },
@@ -435,7 +436,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   }
 
   private now(): number {
-    return performance.now() - this.startedAt;
+    return loopClock.now() - this.startedAt;
   }
 
   private noteShared(): void {
@@ -456,6 +457,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
         if (!held) this.pump();
       },
       onEndpoint: (endpoint) => this.onEndpoint(endpoint, gen),
+      controlling: () => this.role === 'controlling',
     });
     if (gen.abort.signal.aborted) {
       // closed, aborted, failed or restarted meanwhile: what gathering still opened goes at once
@@ -750,7 +752,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     this.gen.abort.abort();
     this.endRestart();
     this.cancelAutoRestart();
-    this.gens.retired?.release(false);
+    this.gens.releaseAll();
     this.round.pairSignals.abortAllBut(this.round.checklist?.selectedPair?.id, 'agent stopped');
     this.path?.stop();
     this.clearTimers();

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
 import {
+  StunAttr,
   StunClass,
   type StunMessage,
   StunMessageBuilder,
@@ -21,6 +22,30 @@ export interface CheckRequestInput {
   useCandidate: boolean;
   /** The transaction id to use (a consent check's comes from its state machine); default a random one. */
   transactionId?: Buffer;
+  /** ICE option tokens to state in the check (ICE-TCP-OPTIONS); none: the attribute is left out. */
+  iceOptions?: readonly string[];
+}
+
+/** Longest ICE-TCP-OPTIONS value taken from a peer: a few tokens, never a buffer a stranger sizes. */
+const MAX_ICE_OPTIONS_LENGTH = 256;
+const ICE_OPTION_TOKEN = /^[A-Za-z0-9+/]+$/;
+
+/** Adds ICE-TCP-OPTIONS (space-separated RFC 8839 ice-option-tags) when there is anything to state. */
+function addIceOptions(b: StunMessageBuilder, options: readonly string[] | undefined): void {
+  if (options && options.length > 0) b.add(StunAttr.IceTcpOptions, Buffer.from(options.join(' '), 'ascii'));
+}
+
+/**
+ * The ICE option tokens an authenticated check or response of the peer states (ICE-TCP-OPTIONS), or undefined
+ * when it states none; malformed tokens are skipped, an oversized value is ignored whole.
+ */
+export function peerIceOptions(message: StunMessage): string[] | undefined {
+  const value = message.get(StunAttr.IceTcpOptions);
+  if (value === undefined || value.length > MAX_ICE_OPTIONS_LENGTH) return undefined;
+  return value
+    .toString('latin1')
+    .split(' ')
+    .filter((t) => ICE_OPTION_TOKEN.test(t));
 }
 
 /** Builds a signed Binding request; returns the bytes and the transaction id to match the answer. */
@@ -31,6 +56,7 @@ export function buildCheckRequest(input: CheckRequestInput): { bytes: Buffer; tr
   if (input.role === 'controlling') b.iceControlling(input.tieBreaker);
   else b.iceControlled(input.tieBreaker);
   if (input.useCandidate) b.useCandidate();
+  addIceOptions(b, input.iceOptions);
   const bytes = b.build({ integrityKey: shortTermKey(input.remotePwd), fingerprint: true });
   return { bytes, transactionId: b.transactionId };
 }
@@ -68,10 +94,16 @@ export function authenticateCheck(
 }
 
 /** Success response to a check: XOR-MAPPED-ADDRESS = the source we saw, signed with our password. */
-export function buildCheckSuccess(request: StunMessage, mapped: TransportAddress, localKey: Buffer): Buffer {
-  return new StunMessageBuilder(StunMethod.Binding, StunClass.SuccessResponse, request.transactionId)
-    .xorMappedAddress(mapped)
-    .build({ integrityKey: localKey, fingerprint: true });
+export function buildCheckSuccess(
+  request: StunMessage,
+  mapped: TransportAddress,
+  localKey: Buffer,
+  iceOptions?: readonly string[],
+): Buffer {
+  const b = new StunMessageBuilder(StunMethod.Binding, StunClass.SuccessResponse, request.transactionId);
+  b.xorMappedAddress(mapped);
+  addIceOptions(b, iceOptions);
+  return b.build({ integrityKey: localKey, fingerprint: true });
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   buildCheckRequest,
   buildCheckSuccess,
   interpretCheckResponse,
+  peerIceOptions,
 } from './check-messages.js';
 import type { IceParameters } from './credentials.js';
 import { type DataVerdict, Link, type LinkOwner } from './link.js';
@@ -55,6 +56,17 @@ export interface PoolEvents {
   onConnectionLost(pairId: string): void;
 }
 
+/**
+ * ICE options carried in the checks (ICE-TCP-OPTIONS): what ours state, and what the peer's authenticated
+ * checks and answers stated, for a peer whose signalling lost part of the parameters (agent/stream-resume.ts).
+ */
+export interface CheckIceOptions {
+  /** The tokens our checks and success responses state (none: the attribute is left out). */
+  inChecks(): readonly string[];
+  /** The tokens an authenticated check or success response of the peer stated. */
+  fromPeer(options: readonly string[]): void;
+}
+
 /** What the pool needs from the agent. */
 export interface ConnectionPoolConfig {
   localUfrag: string;
@@ -70,6 +82,7 @@ export interface ConnectionPoolConfig {
   signal: AbortSignal;
   remote(): IceParameters | undefined;
   events: PoolEvents;
+  iceOptions?: CheckIceOptions;
 }
 
 /** Parameters of one outgoing check. */
@@ -232,6 +245,7 @@ export class ConnectionPool implements LinkOwner {
       return;
     }
     if (this.closing && link.pairId !== this.kept) return;
+    this.notePeerOptions(request);
     const check: IncomingCheck = {
       localCandidateId: link.localCandidateId,
       remoteAddress: link.remoteAddress,
@@ -289,7 +303,13 @@ export class ConnectionPool implements LinkOwner {
       address: link.remoteAddress,
       port: link.remotePort,
     } as const;
-    link.send(buildCheckSuccess(request, mapped, this.localKey));
+    link.send(buildCheckSuccess(request, mapped, this.localKey, this.config.iceOptions?.inChecks()));
+  }
+
+  /** An authenticated message of the peer: the ICE options it states, if any, go to the agent. */
+  private notePeerOptions(message: StunMessage): void {
+    const options = this.config.iceOptions ? peerIceOptions(message) : undefined;
+    if (options) this.config.iceOptions?.fromPeer(options);
   }
 
   /** The peer proved it knows the credentials: the port stops counting the connection as a stranger's. */
@@ -445,6 +465,7 @@ export class ConnectionPool implements LinkOwner {
       role: params.role,
       tieBreaker: params.tieBreaker,
       useCandidate: params.useCandidate,
+      iceOptions: this.config.iceOptions?.inChecks(),
     });
     const remoteKey = shortTermKey(remote.pwd);
     // coturn may drop a peer's bytes that reach a relay before its ConnectionBind (coturn issues 408, 495)
@@ -459,7 +480,10 @@ export class ConnectionPool implements LinkOwner {
         return;
       }
       const answer = interpretCheckResponse(response, remoteKey);
-      if (answer.kind === 'success') this.authenticated(link);
+      if (answer.kind === 'success') {
+        this.authenticated(link);
+        this.notePeerOptions(response);
+      }
       events.onCheckOutcome(pair.id, answer.kind === 'failure' ? answer : { kind: answer.kind });
     });
   }

@@ -47,8 +47,8 @@ export interface ConsentSessionConfig {
  */
 export class ConsentSession {
   private readonly machine: ConsentFreshness;
-  /** Checks waiting for an answer, oldest first, each with its own canceller (one abort listener each). */
-  private readonly outstanding: Array<{ sentAt: number; cancel: AbortController }> = [];
+  /** Checks waiting for an answer, oldest first (cancelled by transaction id: no AbortController per check). */
+  private readonly outstanding: Array<{ sentAt: number; transactionId: Buffer }> = [];
   private readonly events: PathEvent[] = [];
   /** Set once the connection is gone: the reason of `disconnected`, and of `failed` when consent then expires. */
   private lost: ConnectionLostError | undefined;
@@ -108,7 +108,8 @@ export class ConsentSession {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    for (const check of this.outstanding.splice(0)) check.cancel.abort();
+    for (const check of this.outstanding.splice(0))
+      this.config.link.cancel(check.transactionId, 'consent stopped');
     const connection = this.config.link.connection;
     connection.off('end', this.onEnd);
     connection.off('error', this.onError);
@@ -154,16 +155,17 @@ export class ConsentSession {
       this.outstanding.length > 0 &&
       (this.outstanding[0]?.sentAt ?? now) + this.config.timeoutMs <= now
     ) {
-      this.outstanding.shift()?.cancel.abort();
+      const check = this.outstanding.shift();
+      if (check) this.config.link.cancel(check.transactionId, 'consent check retired');
     }
   }
 
   private sendCheck(transactionId: Buffer, now: number): void {
     const bytes = this.config.buildCheck(transactionId);
-    const check = { sentAt: now, cancel: new AbortController() };
+    const check = { sentAt: now, transactionId };
     this.outstanding.push(check);
     // No timer of its own: TCP retransmits, the machine judges silence; retire(), stop() and the link's close end it.
-    this.config.link.request(bytes, transactionId, { signal: check.cancel.signal }, (response) => {
+    this.config.link.request(bytes, transactionId, {}, (response) => {
       const index = this.outstanding.indexOf(check);
       if (index >= 0) this.outstanding.splice(index, 1);
       if (this.stopped || response === undefined) return;

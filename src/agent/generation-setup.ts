@@ -1,6 +1,6 @@
 import type { IceRole } from '../checklist/index.js';
 import { Checklist } from '../checklist/index.js';
-import { ConnectionPool, type PoolEvents } from './connection-pool.js';
+import { type CheckIceOptions, ConnectionPool, type PoolEvents } from './connection-pool.js';
 import type { IceParameters } from './credentials.js';
 import { Generation } from './generation.js';
 import type { ResolvedOptions } from './options.js';
@@ -18,13 +18,14 @@ export function pendingLimits(options: ResolvedOptions): {
 
 /**
  * A generation with its own pool. `events` gets the new generation, so that the agent can count what the pool
- * reports only while that generation is in force.
+ * reports only while that generation is in force; `iceOptions` is the agent's stream-resume negotiation.
  */
 export function createGeneration(
   id: number,
   params: IceParameters,
   initiatedHere: boolean,
   options: ResolvedOptions,
+  iceOptions: CheckIceOptions,
   events: (gen: Generation) => PoolEvents,
 ): Generation {
   const gen = new Generation(id, params, initiatedHere);
@@ -39,6 +40,7 @@ export function createGeneration(
     pending: pendingLimits(options),
     remote: () => gen.remote,
     events: events(gen),
+    iceOptions,
   });
   return gen;
 }

@@ -14,6 +14,9 @@ export class Generations {
   current: Generation;
   retired: RetiredGeneration | undefined;
   private previousRemote: IceParameters | undefined;
+  /** Teardown put off until after the restart's own turn ({@link advance}). */
+  private readonly deferred: Array<() => void> = [];
+  private deferredRun: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly make: GenerationFactory,
@@ -29,7 +32,9 @@ export class Generations {
 
   /**
    * Starts the next generation with fresh credentials. The old one is retired with its checklist and selected
-   * link when `keep` is given (its pair carries the application's data), and discarded otherwise.
+   * link when `keep` is given (its pair carries the application's data), and discarded otherwise. What only
+   * closes (the previously retired generation, a discarded one's sockets and server resources) runs after the
+   * caller's turn: the restart signals its new credentials and starts gathering first (README, "ICE restart").
    */
   advance(
     initiatedHere: boolean,
@@ -37,14 +42,34 @@ export class Generations {
   ): Generation {
     const old = this.current;
     this.previousRemote = old.remote ?? this.previousRemote;
-    if (keep) {
-      this.retired?.release(false);
-      this.retired = new RetiredGeneration(old, keep.checklist, keep.link);
-    } else {
-      old.discard();
-    }
     this.current = this.make(old.id + 1, generateParameters(), initiatedHere);
+    if (keep) {
+      const previous = this.retired;
+      this.retired = new RetiredGeneration(old, keep.checklist, keep.link);
+      if (previous) this.later(() => previous.release(false));
+    } else {
+      // at once: a gathering or dial of the old generation that ends later must find it abandoned
+      old.abort.abort();
+      this.later(() => old.discard());
+    }
     return this.current;
+  }
+
+  /** The agent stops: what was put off runs now, and the retired generation is released. */
+  releaseAll(): void {
+    this.runDeferred();
+    this.retired?.release(false);
+  }
+
+  private later(teardown: () => void): void {
+    this.deferred.push(teardown);
+    this.deferredRun ??= setImmediate(() => this.runDeferred());
+  }
+
+  private runDeferred(): void {
+    if (this.deferredRun) clearImmediate(this.deferredRun);
+    this.deferredRun = undefined;
+    for (const teardown of this.deferred.splice(0)) teardown();
   }
 
   /** The retired checklist that answers the peer's checks on `gen`'s kept connection, if `gen` is retired. */

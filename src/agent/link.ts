@@ -105,6 +105,11 @@ export class Link {
     );
   }
 
+  /** Ends the request `transactionId` if it still waits: its handler gets undefined and `reason`. */
+  cancel(transactionId: Buffer, reason: string): void {
+    this.transactions.cancel(transactionId, new StunTransactionError(reason));
+  }
+
   /** Sends a response or indication (dropped when the connection is gone). */
   send(bytes: Buffer): void {
     this.write(bytes);

@@ -19,6 +19,8 @@ export interface LocalGatheringHooks {
   onProbeHold(held: boolean): void;
   /** A local endpoint is ready (trickle). */
   onEndpoint(endpoint: LocalEndpoint): void;
+  /** Whether the agent controls now (it then gathers spare S-O ports: gather/spare-so.ts). */
+  controlling?(): boolean;
 }
 
 /**
@@ -48,6 +50,7 @@ export async function gatherLocal(
       ...(options.mux && hooks.ufrag ? { mux: { mux: options.mux, ufrag: hooks.ufrag } } : {}),
       onError: hooks.onError,
       onProbeHold: hooks.onProbeHold,
+      wantsSpareSo: hooks.controlling,
     },
     hooks.onEndpoint,
   );

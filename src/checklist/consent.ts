@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { newTransactionId } from '../stun/integrity.js';
 
 /** Timing of consent freshness (RFC 7675 §5.1). */
 export interface ConsentConfig {
@@ -8,7 +8,7 @@ export interface ConsentConfig {
   timeoutMs: number;
   /** Uniform in [0, 1): the jitter's source (tests pass their own). Default `Math.random`. */
   random?: () => number;
-  /** A fresh 96-bit STUN transaction id per check. Default `crypto.randomBytes(12)`. */
+  /** A fresh 96-bit STUN transaction id per check. Default the STUN layer's pooled CSPRNG ids (`newTransactionId`). */
   newTransactionId?: () => Buffer;
   /**
    * ice-lite: send no checks (RFC 7675: a lite agent answers consent checks, it need not send any); the peer's authenticated checks on the
@@ -74,7 +74,7 @@ export class ConsentFreshness {
 
   constructor(private readonly config: ConsentConfig) {
     this.random = config.random ?? Math.random;
-    this.newTransactionId = config.newTransactionId ?? (() => randomBytes(12));
+    this.newTransactionId = config.newTransactionId ?? newTransactionId;
   }
 
   /** Where consent stands. */

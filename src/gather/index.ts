@@ -12,6 +12,7 @@ import { predictSequentialForHosts } from './predicted-hosts.js';
 import { ProbeHold } from './probe-hold.js';
 import { gatherRelay } from './relay.js';
 import { gatherServerReflexive, type StunServerAddress } from './server-reflexive.js';
+import { SpareSoCollector } from './spare-so.js';
 
 export { defaultLocalAddresses, explicitLocalAddresses, type LocalAddress } from './addresses.js';
 export type { LocalEndpoint, RelayEndpointHandle } from './endpoint.js';
@@ -43,6 +44,11 @@ export interface GatherOptions {
    * it until then), and with false when done, at most PREDICTION_HOLD_LIMIT_MS later.
    */
   onProbeHold?: (held: boolean) => void;
+  /**
+   * Asked once the srflx answers are in: true gathers a spare S-O port per address behind a port-preserving NAT
+   * (gather/spare-so.ts; the agent says true when it is controlling).
+   */
+  wantsSpareSo?: () => boolean;
 }
 
 /** Something gathering left open that lives as long as the agent (a STUN or TURN server connection). */
@@ -103,6 +109,7 @@ async function gatherDirect(
   const measured = new Set<number>();
   const unpreserved = new Set<string>();
   const hold = new ProbeHold(options.onProbeHold);
+  const spares = new SpareSoCollector();
   try {
     const srflx = await gatherServerReflexive(
       {
@@ -121,17 +128,26 @@ async function gatherDirect(
           unpreserved.add(e.candidate.baseAddress);
           hold.begin();
         }
+        spares.note(e);
         onEndpoint(e);
       },
     );
     errors.push(...srflx.errors);
     resources.push(...srflx.connections);
+    const spare = spares.gather(
+      { ...options, servers: options.stunServers },
+      options.wantsSpareSo,
+      onEndpoint,
+    );
     // after the srflx queries: no flow of ours may fall between measuring the NAT's step and the checks
     const bases = hostEndpoints.filter((e) => unpreserved.has(e.candidate.baseAddress));
     // one flow each, before the prediction probes: outside their measurement
     await evidence.probeMappings(unpreserved, options.stunServers, options.timeoutMs, options.signal);
     const context = { ...options, onAllocation: evidence.noteAllocation.bind(evidence) };
     errors.push(...(await predictSequentialForHosts(context, bases, measured, onEndpoint)));
+    const spared = await spare;
+    errors.push(...spared.errors);
+    resources.push(...spared.connections);
   } finally {
     hold.end();
   }

@@ -4,6 +4,7 @@ import { type IceTcpError, InvalidArgumentError, wrapError } from '../errors.js'
 import { isStunFrame } from '../framing/index.js';
 import { StunMessage, StunMethod } from '../stun/index.js';
 import { listenOnChoice } from '../transport/listen-port.js';
+import { loopClock } from '../transport/loop-clock.js';
 import { discardSocket } from '../transport/socket-errors.js';
 import { ConnectionTable, type EvictionReason } from './connection-table.js';
 
@@ -22,6 +23,13 @@ export const DEFAULT_MUX_FIRST_REQUEST_TIMEOUT_MS = 2500;
  * buffer 64 KiB per connection.
  */
 export const MAX_FIRST_FRAME = 2048;
+
+/**
+ * Sessions handed to agents per event-loop turn; the rest wait their turn in arrival order. Starting a session
+ * (the agent's checks, answers, triggered check) costs the loop a few ms: a burst of thousands started in one turn
+ * stalled it for seconds, and every session already in flight waited on that stall, its peer's check timer running.
+ */
+export const MUX_ROUTES_PER_TURN = 128;
 
 /** Accept queue asked of the kernel (it caps it at net.core.somaxconn, 4096 on current kernels). */
 const MUX_BACKLOG = 4096;
@@ -103,6 +111,9 @@ export class MuxAcceptor {
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
   private bound: { address: string; port: number } | undefined;
+  /** First requests read and waiting for their turn to be routed, oldest first. */
+  private readonly ready = new Map<net.Socket, Waiting>();
+  private draining = false;
 
   constructor(
     limits: Required<MuxLimits>,
@@ -119,10 +130,11 @@ export class MuxAcceptor {
       },
       (socket, reason) => this.evict(socket, reason),
     );
-    // The sweep runs after the poll phase that follows its timer: after the loop was stalled (a burst of
-    // sessions), the first requests that arrived meanwhile are read before anyone is judged silent.
+    // The deadline runs on loop time (LoopClock: a stall of the loop does not count), and the sweep runs after
+    // the poll phase that follows its timer: after a burst of sessions stalled the loop, the first requests that
+    // arrived meanwhile are read before anyone is judged silent.
     this.sweeper = setInterval(
-      () => setImmediate(() => this.table.sweep(performance.now())),
+      () => setImmediate(() => this.table.sweep(loopClock.now())),
       Math.min(1000, deadline / 4),
     );
     this.sweeper.unref();
@@ -154,6 +166,7 @@ export class MuxAcceptor {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweeper);
+    this.ready.clear();
     for (const socket of this.table.clear()) discardSocket(socket);
     // stops listening at once; its callback would wait for the connections handed to agents, which are theirs
     if (this.server.listening) this.server.close();
@@ -167,7 +180,7 @@ export class MuxAcceptor {
       return;
     }
     this.counters.accepted++;
-    this.table.admit(socket, socket.remoteAddress ?? '', performance.now());
+    this.table.admit(socket, socket.remoteAddress ?? '', loopClock.now());
     const chunks: Buffer[] = [];
     let length = 0;
     const onData = (chunk: Buffer) => {
@@ -182,22 +195,49 @@ export class MuxAcceptor {
       }
       if (length < 2 + frameLength) return;
       socket.off('data', onData);
-      socket.off('close', onClose);
-      this.onFirstFrame(socket, head, frameLength);
+      const ufrag = firstRequestUfrag(head.subarray(2, 2 + frameLength));
+      if (ufrag === undefined) this.refuse(socket, 'badRequest');
+      else this.enqueue(socket, { head, ufrag, onClose });
     };
-    const onClose = () => this.table.remove(socket);
+    const onClose = () => {
+      this.ready.delete(socket);
+      this.table.remove(socket);
+    };
     socket.on('data', onData);
     socket.on('close', onClose);
   }
 
-  private onFirstFrame(socket: net.Socket, head: Buffer, frameLength: number): void {
-    this.table.remove(socket);
-    const ufrag = firstRequestUfrag(head.subarray(2, 2 + frameLength));
-    if (ufrag === undefined) {
-      this.refuse(socket, 'badRequest');
-      return;
-    }
+  /**
+   * A complete first request: routed in its turn ({@link MUX_ROUTES_PER_TURN}). Meanwhile it stays in the table,
+   * as having made progress (no first-request deadline; its idle deadline runs from now), still counted by the
+   * caps and evictable like any other, so a flood of valid-looking requests cannot pile up here.
+   */
+  private enqueue(socket: net.Socket, waiting: Waiting): void {
     socket.pause();
+    this.table.progressed(socket, loopClock.now());
+    this.ready.set(socket, waiting);
+    if (this.draining) return;
+    this.draining = true;
+    setImmediate(() => this.drain());
+  }
+
+  /** Routes the oldest waiting requests, then yields the loop (a poll phase runs before the next batch). */
+  private drain(): void {
+    // only a hand-off costs: unknown ufrags are closed without using up the turn
+    let routed = 0;
+    for (const [socket, { head, ufrag, onClose }] of this.ready) {
+      if (routed === MUX_ROUTES_PER_TURN) break;
+      this.ready.delete(socket);
+      socket.off('close', onClose);
+      if (this.routeNow(socket, head, ufrag)) routed++;
+    }
+    this.draining = this.ready.size > 0 && !this.closed;
+    if (this.draining) setImmediate(() => this.drain());
+  }
+
+  /** Hands `socket` to the owner of `ufrag`, or closes it; true when handed over. */
+  private routeNow(socket: net.Socket, head: Buffer, ufrag: string): boolean {
+    this.table.remove(socket);
     // bytes the stream buffered past the one 'data' chunk we were handed belong to the agent too
     const rest: Buffer[] = [head];
     for (let more = socket.read() as Buffer | null; more !== null; more = socket.read() as Buffer | null)
@@ -211,6 +251,7 @@ export class MuxAcceptor {
     }
     if (routed) this.counters.routed++;
     else this.refuse(socket, 'unknownUfrag');
+    return routed;
   }
 
   private refuse(socket: net.Socket, why: 'badRequest' | 'unknownUfrag'): void {
@@ -228,3 +269,13 @@ export class MuxAcceptor {
 }
 
 function ignoreError(): void {}
+
+/** A connection whose first request was read, waiting for its turn to be routed. */
+interface Waiting {
+  /** Every byte read so far, the first request first. */
+  head: Buffer;
+  /** The local ufrag its USERNAME names. */
+  ufrag: string;
+  /** Its 'close' listener while the mux holds it. */
+  onClose: () => void;
+}

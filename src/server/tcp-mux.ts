@@ -42,7 +42,8 @@ export type IceTcpMuxEvents = { error: [IceTcpError] };
  * connection is held until its first RFC 4571 frame, a STUN Binding request whose USERNAME
  * (`local-ufrag:remote-ufrag`) names an agent's current ufrag; it is then handed to that agent as if accepted
  * on a passive port of its own. Anything else is closed at once; a connection silent past
- * `firstRequestTimeoutMs` is closed; at the caps the oldest held connection goes, never the newcomer.
+ * `firstRequestTimeoutMs` (loop time: a stall of the event loop does not count) is closed; at the caps the oldest
+ * held connection goes, never the newcomer. A burst is handed over a batch per loop turn (MUX_ROUTES_PER_TURN).
  * Pass it to agents as the `mux` option.
  */
 export class IceTcpMux extends EventEmitter<IceTcpMuxEvents> {

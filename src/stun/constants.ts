@@ -60,6 +60,11 @@ export const StunAttr = {
   OtherAddress: 0x802c,
   /** ice-tcp's own stream-resume offset (README, "Seamless path switch"); unassigned by IANA, comprehension-optional. */
   IceTcpResume: 0xc1ce,
+  /**
+   * ice-tcp's ICE options in a connectivity check, for a peer whose signalling lost ours (README, "Seamless path
+   * switch"); unassigned by IANA, comprehension-optional.
+   */
+  IceTcpOptions: 0xc1cf,
 } as const;
 /** An attribute type this codec understands; others are carried as raw values. */
 export type StunAttr = (typeof StunAttr)[keyof typeof StunAttr];

@@ -6,6 +6,7 @@ export {
   MAX_RFC4571_PAYLOAD,
 } from './framed-connection.js';
 export type { PortChoice } from './listen-port.js';
+export { LoopClock, loopClock } from './loop-clock.js';
 export {
   DEFAULT_MAX_PENDING_CONNECTIONS,
   DEFAULT_PENDING_DEADLINE_MS,

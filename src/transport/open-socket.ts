@@ -50,7 +50,10 @@ export function openSocket(options: OpenSocketOptions): Promise<net.Socket> {
       : net.connect({ ...endpoint, noDelay: true });
     socket.on('error', (error) => log('%s: %s', label, error.message));
     const readyEvent = options.tls ? 'secureConnect' : 'connect';
+    let settled = false;
     const settle = (error: IceTcpError | undefined) => {
+      if (settled) return;
+      settled = true;
       if (timer !== undefined) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       socket.off('error', onError);
@@ -71,7 +74,13 @@ export function openSocket(options: OpenSocketOptions): Promise<net.Socket> {
       options.timeoutMs === undefined
         ? undefined
         : setTimeout(
-            () => settle(new SocketError(`${label} timed out after ${options.timeoutMs} ms`, 'ETIMEDOUT')),
+            // Timers run before the loop polls for I/O: after a stall (a loaded machine) the kernel may have
+            // completed the connect already. Let one poll phase report it before calling it a timeout; a
+            // connected socket destroyed here would hold its 4-tuple, and a redial from the port would fail.
+            () =>
+              setImmediate(() =>
+                settle(new SocketError(`${label} timed out after ${options.timeoutMs} ms`, 'ETIMEDOUT')),
+              ),
             options.timeoutMs,
           );
     socket.once('error', onError);

@@ -38,6 +38,20 @@ export class PortListenerGate {
     else this.stop();
   }
 
+  /**
+   * No dial needs the listener any more: like setWanted(false), but it first lets a poll phase accept the
+   * handshakes the kernel already completed (as beforeBind() does), so that a peer's SYN that met the port
+   * just as the last dial ended is handed on instead of reset.
+   */
+  release(): void {
+    this.wanted = false;
+    const server = this.server;
+    if (server === undefined) return;
+    void afterNextPoll().then(() => {
+      if (!this.wanted && this.server === server) this.stop();
+    });
+  }
+
   /** Call before creating a socket that binds the port; resolves once no listener holds the port. */
   async beforeBind(): Promise<void> {
     this.bindsInFlight++;

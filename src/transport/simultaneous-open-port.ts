@@ -126,7 +126,8 @@ export class SimultaneousOpenPort extends EventEmitter<SimultaneousOpenPortEvent
       return await dial.run();
     } finally {
       this.dials.delete(dial);
-      if (this.dials.size === 0) this.gate.setWanted(false);
+      // a peer's handshake the kernel completed just now is accepted (emitted or refused below), not reset
+      if (this.dials.size === 0) this.gate.release();
     }
   }
 

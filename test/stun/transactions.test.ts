@@ -71,6 +71,23 @@ describe('StunTransactions', () => {
     expect(t.size).toBe(0);
   });
 
+  it('cancel() ends one transaction by id with the given error; a reused id still ends the older one', async () => {
+    const { t } = table();
+    const first = t.request(bytes, id(1), {});
+    const other = t.request(bytes, id(2), {});
+    expect(t.cancel(id(1), new ClosedError('retired'))).toBe(true);
+    await expect(first).rejects.toMatchObject({ code: 'ERR_CLOSED', message: 'retired' });
+    expect(t.cancel(id(1), new ClosedError('again'))).toBe(false);
+    const reused = t.request(bytes, id(2), {});
+    await expect(other).rejects.toMatchObject({
+      code: 'ERR_STUN_TRANSACTION',
+      message: 'transaction id reused',
+    });
+    expect(t.resolve(id(2), 'ok')).toBe(true);
+    await expect(reused).resolves.toBe('ok');
+    expect(t.size).toBe(0);
+  });
+
   it('an abort reason that is an IceTcpError is what the transaction fails with', async () => {
     const { t } = table();
     const controller = new AbortController();

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 
@@ -118,4 +119,21 @@ export async function kernelSockets(): Promise<
       remotePort: Number.parseInt(remote.split(':')[1] ?? '0', 16),
       state: TCP_STATES[state] ?? state,
     }));
+}
+
+/** Whether the kernel holds an ESTABLISHED IPv4 socket on local port `port` (read synchronously). */
+export function establishedOn(port: number): boolean {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .some((line) => {
+      const [, local = '', , state] = line.trim().split(/\s+/);
+      return local.endsWith(hex) && state === '01';
+    });
+}
+
+/** Holds the event loop until the kernel completed the handshake to `port` (loopback: at once). */
+export function blockUntilEstablished(port: number): void {
+  const deadline = Date.now() + 5000;
+  while (!establishedOn(port)) if (Date.now() > deadline) throw new Error('handshake never completed');
 }

@@ -4,7 +4,7 @@ import { SocketError } from '../../src/errors.js';
 import { dialActive } from '../../src/transport/index.js';
 import { StunServerConnection } from '../../src/transport/stun-server-connection.js';
 import { openServerSocket } from '../../src/turn/transport.js';
-import { kernelSockets, stalledPort } from './helpers.js';
+import { blockUntilEstablished, kernelSockets, plainServer, portOf, stalledPort } from './helpers.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -93,5 +93,27 @@ describe('outgoing sockets that time out or fail', () => {
     );
     await expect(open).rejects.toBeInstanceOf(SocketError);
     await expect(open).rejects.toMatchObject({ syscallCode: 'ECONNREFUSED' });
+  });
+
+  // Under load (a CI runner, the NAT matrix at load average 16) the loop can stall past a connect's deadline
+  // while the kernel completes it: the timer ran first, the connected socket was destroyed (FIN, its 4-tuple
+  // busy), and the STUN redial from the same port failed with EADDRNOTAVAIL, leaving the agent without its
+  // server-reflexive candidate.
+  it('a connect the kernel completed while the loop stalled past the deadline is not called a timeout', async () => {
+    const server = await plainServer();
+    cleanups.push(() => server.close());
+    const timeoutMs = 50;
+    const opening = StunServerConnection.connect({ host: '127.0.0.1', port: portOf(server), timeoutMs });
+    opening.catch(() => {});
+    // net.connect() calls connect(2) on the next tick; on loopback the handshake is then complete at once
+    await new Promise((resolve) => process.nextTick(resolve));
+    blockUntilEstablished(portOf(server));
+    const stalledUntil = Date.now() + timeoutMs * 3;
+    while (Date.now() < stalledUntil) {
+      // the event loop is stuck (CPU-starved) past the deadline; the handshake is already done
+    }
+    const connection = await opening;
+    cleanups.push(() => connection.reset());
+    expect(connection.remote.port).toBe(portOf(server));
   });
 });

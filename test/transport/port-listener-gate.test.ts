@@ -1,30 +1,12 @@
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PortListenerGate } from '../../src/transport/port-listener-gate.js';
-import { closedPort, nextEvent } from './helpers.js';
+import { blockUntilEstablished, closedPort, nextEvent } from './helpers.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
-
-/** Whether the kernel holds an ESTABLISHED IPv4 socket on local port `port` (read synchronously). */
-function establishedOn(port: number): boolean {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  return readFileSync('/proc/net/tcp', 'utf8')
-    .split('\n')
-    .some((line) => {
-      const [, local = '', , state] = line.trim().split(/\s+/);
-      return local.endsWith(hex) && state === '01';
-    });
-}
-
-/** Holds the event loop until the kernel completed the handshake to `port` (loopback: at once). */
-function blockUntilEstablished(port: number): void {
-  const deadline = Date.now() + 5000;
-  while (!establishedOn(port)) if (Date.now() > deadline) throw new Error('handshake never completed');
-}
 
 describe('PortListenerGate', () => {
   // The lab's RST ping-pong lost trials this way: the peer's SYN met our listener between two of our SYNs, the
