@@ -12,7 +12,13 @@ export function discardSocket(socket: Socket): void {
   // resetAndDestroy() and a late peer RST can both still emit 'error'; nobody may be listening any more.
   socket.on('error', ignore);
   if (socket.connecting || socket instanceof TLSSocket) socket.destroy();
-  else socket.resetAndDestroy();
+  else if (socket.writableEnded && !socket.writableFinished) {
+    // Node 20: resetAndDestroy() before an end()'s shutdown is issued (it goes out a tick later) never closes the
+    // handle, and the descriptor leaks; one turn later the shutdown is out and the reset closes it
+    setImmediate(() => {
+      if (!socket.destroyed) socket.resetAndDestroy();
+    });
+  } else socket.resetAndDestroy();
 }
 
 function ignore(): void {}
