@@ -4,6 +4,7 @@ import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import { SocketError } from '../errors.js';
 import type { TransportAddress } from '../stun/index.js';
+import { discardSocket } from '../transport/socket-errors.js';
 import { isWildcard, toTransportAddress } from './addresses.js';
 import { answerBinding, type BindingOutcome } from './binding.js';
 import { ConnectionTable, type EvictionReason } from './connection-table.js';
@@ -121,7 +122,7 @@ export class StunServer extends EventEmitter<StunServerEvents> {
   close(): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.sweeper);
-      for (const socket of this.connections.clear()) socket.resetAndDestroy();
+      for (const socket of this.connections.clear()) discardSocket(socket);
       await Promise.all(this.bound.flatMap((b) => [closeTcp(b.tcp), ...(b.udp ? [closeUdp(b.udp)] : [])]));
     })();
     return this.closing;
@@ -187,7 +188,7 @@ export class StunServer extends EventEmitter<StunServerEvents> {
     const address = socket.remoteAddress;
     if (this.closing || address === undefined) {
       // undefined: the client reset before we saw it
-      socket.resetAndDestroy();
+      discardSocket(socket);
       return;
     }
     this.connections.admit(socket, address, performance.now());
@@ -202,7 +203,7 @@ export class StunServer extends EventEmitter<StunServerEvents> {
   private evict(socket: net.Socket, reason: EvictionReason): void {
     log('reset %s:%d (%s)', socket.remoteAddress, socket.remotePort, reason);
     // RST, not FIN: a flood must not leave the server holding TIME_WAIT for every connection it drops.
-    socket.resetAndDestroy();
+    discardSocket(socket);
   }
 
   private onDatagram(message: Buffer, remote: dgram.RemoteInfo, index: number): void {

@@ -3,6 +3,7 @@ import createDebug from 'debug';
 import { FrameTooLargeError, StunParseError } from '../errors.js';
 import { StunStreamSplitter } from '../framing/index.js';
 import type { TransportAddress } from '../stun/index.js';
+import { discardSocket } from '../transport/socket-errors.js';
 import { toTransportAddress } from './addresses.js';
 import type { BindingOutcome } from './binding.js';
 
@@ -34,7 +35,7 @@ export function serveTcpConnection(socket: net.Socket, ctx: TcpConnectionContext
   const splitter = new StunStreamSplitter({ maxMessageSize: MAX_REQUEST_SIZE });
   const reset = (why: string): void => {
     log('%s: reset (%s)', tag, why);
-    if (!socket.destroyed) socket.resetAndDestroy();
+    discardSocket(socket);
   };
 
   // Requests received but not yet answered: a chunk can hold thousands, and answering them all at once

@@ -25,6 +25,28 @@ export function agentPair(
   };
 }
 
+/** An agent on 127.0.0.1 that `cleanups` closes after the test. */
+export function loopbackAgent(options: IceAgentOptions, cleanups: Array<() => void>): IceAgent {
+  const agent = new IceAgent({ addresses: ['127.0.0.1'], ...options });
+  cleanups.push(() => agent.close());
+  return agent;
+}
+
+/**
+ * Gathers both agents, exchanges their descriptions in one go (the SDP-line form) and connects both; `towardsB`
+ * may alter `a`'s lines on their way to `b` (a signalling path that loses some).
+ */
+export async function connectViaDescriptions(
+  a: IceAgent,
+  b: IceAgent,
+  towardsB: (lines: string[]) => string[] = (lines) => lines,
+): Promise<[IceConnection, IceConnection]> {
+  await Promise.all([a.gather(), b.gather()]);
+  b.setRemoteDescription(towardsB(a.localDescription()));
+  a.setRemoteDescription(b.localDescription());
+  return Promise.all([a.connect(), b.connect()]);
+}
+
 /** Reads exactly `n` bytes from a stream and returns their SHA-256. */
 export function sha256Of(stream: Duplex, n: number): Promise<string> {
   const hash = createHash('sha256');

@@ -1,7 +1,8 @@
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ResumableDuplex } from '../../src/connection/resumable-duplex.js';
-import { IceAgent, type IceAgentOptions, type IceConnection } from '../../src/index.js';
+import type { IceAgent, IceAgentOptions, IceConnection } from '../../src/index.js';
+import { connectViaDescriptions, loopbackAgent } from './helpers.js';
 import { BothWays } from './stream-transfer.js';
 
 /**
@@ -21,18 +22,12 @@ afterEach(() => {
 });
 
 function agent(options: IceAgentOptions): IceAgent {
-  const a = new IceAgent({ addresses: ['127.0.0.1'], ...options });
-  cleanups.push(() => a.close());
-  return a;
+  return loopbackAgent(options, cleanups);
 }
 
 /** `b` gets `a`'s description without its `a=ice-options` line; `a` gets `b`'s whole. */
-async function optionsLostTowards(a: IceAgent, b: IceAgent): Promise<[IceConnection, IceConnection]> {
-  await Promise.all([a.gather(), b.gather()]);
-  b.setRemoteDescription(a.localDescription().filter((line) => !line.startsWith('a=ice-options')));
-  a.setRemoteDescription(b.localDescription());
-  return Promise.all([a.connect(), b.connect()]);
-}
+const optionsLostTowards = (a: IceAgent, b: IceAgent) =>
+  connectViaDescriptions(a, b, (lines) => lines.filter((line) => !line.startsWith('a=ice-options')));
 
 /** Ends both streams and resolves once each side read the peer's end; rejects after `ms`. */
 function endBoth(sa: Duplex, sb: Duplex, ms: number): Promise<void> {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ResumableDuplex } from '../../src/connection/resumable-duplex.js';
-import { IceAgent, type IceAgentOptions, type IceConnection } from '../../src/index.js';
-import { agentPair, sha256Of, writeRandom } from './helpers.js';
+import type { IceAgent, IceAgentOptions } from '../../src/index.js';
+import { agentPair, connectViaDescriptions, loopbackAgent, sha256Of, writeRandom } from './helpers.js';
 
 /** `icetcp+resume` (README, "Seamless path switch"): advertised, negotiated, and off when either side lacks it. */
 
@@ -12,18 +12,11 @@ afterEach(() => {
 });
 
 function agent(options: IceAgentOptions): IceAgent {
-  const a = new IceAgent({ addresses: ['127.0.0.1'], ...options });
-  cleanups.push(() => a.close());
-  return a;
+  return loopbackAgent(options, cleanups);
 }
 
 /** Two agents that exchange their descriptions in one go (the SDP-line form). */
-async function viaDescriptions(a: IceAgent, b: IceAgent): Promise<[IceConnection, IceConnection]> {
-  await Promise.all([a.gather(), b.gather()]);
-  b.setRemoteDescription(a.localDescription());
-  a.setRemoteDescription(b.localDescription());
-  return Promise.all([a.connect(), b.connect()]);
-}
+const viaDescriptions = (a: IceAgent, b: IceAgent) => connectViaDescriptions(a, b);
 
 describe('advertising icetcp+resume', () => {
   it('in the description and the parameters; not with streamResume: false', async () => {
