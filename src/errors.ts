@@ -24,6 +24,7 @@ export type IceTcpErrorCode =
   | 'ERR_TURN_AUTH'
   | 'ERR_TURN_CAPACITY'
   | 'ERR_TURN_CONNECTION'
+  | 'ERR_TURN_ALLOCATION_LOST'
   | 'ERR_SOCKET'
   | 'ERR_TUNNEL'
   | 'ERR_CONSENT_LOST'
@@ -186,10 +187,11 @@ export class ConsentLostError extends IceTcpError {
 }
 
 /** How the selected connection was lost: see {@link ConnectionLostError}. */
-export type ConnectionLossReason = 'reset' | 'closed' | 'unanswered';
+export type ConnectionLossReason = 'reset' | 'relay-lost' | 'closed' | 'unanswered';
 
 /**
- * The selected connection stopped working: reset or broken (`'reset'`, the socket error as `cause`), ended by
+ * The selected connection stopped working: reset or broken (`'reset'`, the socket error as `cause`), its TURN
+ * allocation lost (`'relay-lost'`, an `ERR_TURN_ALLOCATION_LOST` {@link TurnError} as `cause`), ended by
  * both sides (`'closed'`), or the peer left a consent check unanswered for a whole interval (`'unanswered'`,
  * maybe transient: see the README, "Connection states").
  */
@@ -243,7 +245,12 @@ export class TurnError extends IceTcpError {
   constructor(
     message: string,
     stunCode?: number,
-    code: 'ERR_TURN' | 'ERR_TURN_AUTH' | 'ERR_TURN_CAPACITY' | 'ERR_TURN_CONNECTION' = 'ERR_TURN',
+    code:
+      | 'ERR_TURN'
+      | 'ERR_TURN_AUTH'
+      | 'ERR_TURN_CAPACITY'
+      | 'ERR_TURN_CONNECTION'
+      | 'ERR_TURN_ALLOCATION_LOST' = 'ERR_TURN',
     options?: { cause?: unknown },
   ) {
     super(code, message, options);

@@ -197,10 +197,16 @@ export class ConsentSession {
       this.events.push({ type: 'disconnected', reason: this.lost }, { type: 'failed', reason: this.lost });
       this.stop();
     } else {
-      const why = this.socketError?.message ?? 'closed before both sides ended (reset, or its relay lost)';
-      this.lost = new ConnectionLostError('reset', `selected connection lost: ${why}`, {
-        cause: this.socketError,
-      });
+      const error = this.socketError;
+      const why = error?.message ?? 'closed before both sides ended';
+      const relayLost = error?.code === 'ERR_TURN_ALLOCATION_LOST';
+      this.lost = new ConnectionLostError(
+        relayLost ? 'relay-lost' : 'reset',
+        `selected connection lost: ${why}`,
+        {
+          cause: error,
+        },
+      );
       this.machine.onTransportLost();
       this.events.push({ type: 'disconnected', reason: this.lost });
     }

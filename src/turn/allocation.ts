@@ -236,12 +236,13 @@ export class TurnAllocation extends EventEmitter<TurnAllocationEvents> {
     this.teardown();
   }
 
-  private teardown(): void {
+  /** `lost`: why the allocation went without our close(); its relayed connections end with that error. */
+  private teardown(lost?: TurnError): void {
     if (this.isClosed) return;
     this.isClosed = true;
     this.clearTimers();
     this.channel.close();
-    for (const socket of this.peerSockets) socket.destroy();
+    for (const socket of this.peerSockets) socket.destroy(lost);
     this.peerSockets.clear();
     this.emit('closed');
   }
@@ -352,7 +353,8 @@ export class TurnAllocation extends EventEmitter<TurnAllocationEvents> {
       this.emit('error', error);
       const left = this.expiresAt - Date.now();
       // 437 Allocation Mismatch: the server forgot us; past expiry: it will have. Either way it is over.
-      if ((error instanceof TurnError && error.stunCode === 437) || left <= 0) this.teardown();
+      if ((error instanceof TurnError && error.stunCode === 437) || left <= 0)
+        this.teardown(allocationLost(error));
       else this.armRefresh(Math.max(1000, left / 2));
     } finally {
       deadline.dispose();
@@ -443,6 +445,19 @@ export class TurnAllocation extends EventEmitter<TurnAllocationEvents> {
       log('control connection lost: %s', error.message);
       this.emit('error', error);
     }
-    this.teardown();
+    this.teardown(this.closing ? undefined : allocationLost(error));
   }
+}
+
+/** The error a relayed connection ends with when its allocation goes (RFC 6062 §5.1: with the control connection). */
+function allocationLost(why: IceTcpError | undefined): TurnError {
+  const detail = why?.message ?? 'the TURN server closed the control connection';
+  return new TurnError(
+    `TURN allocation lost: ${detail}`,
+    why instanceof TurnError ? why.stunCode : undefined,
+    'ERR_TURN_ALLOCATION_LOST',
+    {
+      cause: why,
+    },
+  );
 }

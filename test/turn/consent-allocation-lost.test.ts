@@ -51,7 +51,7 @@ describe.skipIf(!ok)('a TURN allocation lost while coturn keeps running', () => 
     await coturn?.stop();
   });
 
-  it('the relayed selected pair goes disconnected at once, with ERR_CONNECTION_LOST as the reason', async () => {
+  it('the relayed selected pair goes disconnected at once, with ERR_CONNECTION_LOST naming the relay', async () => {
     const consent = { consentIntervalMs: INTERVAL, consentTimeoutMs: TIMEOUT };
     const p = agentPair(
       {
@@ -94,7 +94,8 @@ describe.skipIf(!ok)('a TURN allocation lost while coturn keeps running', () => 
     console.info(
       `TURN control connection reset by the server: disconnected ${Math.round(disconnected.at - lostAt)} ms after ss started (ss ran ${ssMs} ms): ${disconnected.reason?.message}`,
     );
-    expect(disconnected.reason).toMatchObject({ code: 'ERR_CONNECTION_LOST', reason: 'reset' });
+    expect(disconnected.reason).toMatchObject({ code: 'ERR_CONNECTION_LOST', reason: 'relay-lost' });
+    expect((disconnected.reason as Error).cause).toMatchObject({ code: 'ERR_TURN_ALLOCATION_LOST' });
     expect(disconnected.at - lostAt).toBeLessThan(SLACK);
     // the server itself is still up: nothing but this allocation went away
     expect(coturn.log()).not.toMatch(/exiting|shutdown/i);
