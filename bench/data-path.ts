@@ -6,12 +6,17 @@
  * is the library's alone and is steady, so it shows what a change to framing or the stream saves.
  * Run: npx tsx bench/data-path.ts [--mb 512] [--runs 5] [--versus /path/to/other/checkout] (its classes too,
  * interleaved in the same process: a before/after that the machine's load cannot tilt)
+ * Also the stream-resume path (`FramedResumePath` + `ResumableDuplex`, ACKs encoded and signed as on the wire;
+ * the sender's window is made large enough that it never waits for an ACK nobody sends here).
  */
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { parseArgs } from 'node:util';
 import * as ourStream from '../src/connection/byte-stream.js';
+import * as ourResumePath from '../src/connection/framed-resume-path.js';
+import * as ourResumable from '../src/connection/resumable-duplex.js';
 import { mayBeStunFrame } from '../src/framing/index.js';
+import { shortTermKey } from '../src/stun/index.js';
 import * as ourTransport from '../src/transport/index.js';
 import { median } from './support.js';
 
@@ -26,15 +31,36 @@ const { values } = parseArgs({
 interface Impl {
   FramedConnection: typeof ourTransport.FramedConnection;
   FramedByteStream: typeof ourStream.FramedByteStream;
+  FramedResumePath: typeof ourResumePath.FramedResumePath;
+  ResumableDuplex: typeof ourResumable.ResumableDuplex;
+  /** The stream-resume path rather than the plain one. */
+  resume?: boolean;
 }
-const ours: Impl = { ...ourTransport, ...ourStream };
+const ours: Impl = { ...ourTransport, ...ourStream, ...ourResumePath, ...ourResumable };
 const versus: Impl | undefined =
   values.versus === undefined
     ? undefined
     : {
         ...((await import(`${values.versus}/src/transport/index.ts`)) as typeof ourTransport),
         ...((await import(`${values.versus}/src/connection/byte-stream.ts`)) as typeof ourStream),
+        ...((await import(`${values.versus}/src/connection/framed-resume-path.ts`)) as typeof ourResumePath),
+        ...((await import(`${values.versus}/src/connection/resumable-duplex.ts`)) as typeof ourResumable),
       };
+const KEY = shortTermKey('datapathpassworddatapath');
+
+/** The application's Duplex over `socket` as `impl` builds it: plain frames, or the resume protocol. */
+function streamOver(impl: Impl, socket: Socket): Duplex {
+  const connection = new impl.FramedConnection(socket);
+  if (impl.resume) {
+    const path = new impl.FramedResumePath(connection, { localKey: KEY, remoteKey: KEY });
+    return new impl.ResumableDuplex(path, { window: 2 * total });
+  }
+  const stream = new impl.FramedByteStream(connection);
+  connection.on('bytes', (piece) => stream.deliver(piece));
+  // as IceConnection.stream() does
+  connection.streamFrames((first, length, chunk, offset) => !mayBeStunFrame(first, length, chunk, offset));
+  return stream;
+}
 const total = Number(values.mb) * 1024 * 1024;
 const runs = Number(values.runs);
 const READ = 64 * 1024;
@@ -94,14 +120,8 @@ async function receive(impl: Impl | undefined, writeSize: number): Promise<numbe
   const count = (chunk: Buffer) => {
     received += chunk.length;
   };
-  if (impl) {
-    const connection = new impl.FramedConnection(socket);
-    const stream = new impl.FramedByteStream(connection);
-    connection.on('bytes', (piece) => stream.deliver(piece));
-    // as IceConnection.stream() does
-    connection.streamFrames((first, length, chunk, offset) => !mayBeStunFrame(first, length, chunk, offset));
-    stream.on('data', count);
-  } else socket.on('data', count);
+  if (impl) streamOver(impl, socket).on('data', count);
+  else socket.on('data', count);
   const reads = wireReads(writeSize);
   const wire = reads.reduce((sum, read) => sum + read.length, 0);
   const seconds = await cpu(
@@ -117,7 +137,7 @@ async function receive(impl: Impl | undefined, writeSize: number): Promise<numbe
 /** CPU seconds per GB to write `total` bytes in writes of `writeSize`, raw or as a stream of frames. */
 async function send(impl: Impl | undefined, writeSize: number): Promise<number> {
   const socket = memorySocket();
-  const target = impl ? new impl.FramedByteStream(new impl.FramedConnection(socket)) : socket;
+  const target = impl ? streamOver(impl, socket) : socket;
   const chunk = Buffer.alloc(writeSize, 0x5a);
   let sent = 0;
   const seconds = await cpu(
@@ -141,12 +161,24 @@ for (const [name, writeSize] of [
     const raw: number[] = [];
     const ice: number[] = [];
     const other: number[] = [];
+    const resume: number[] = [];
+    const otherResume: number[] = [];
+    const oursResume = { ...ours, resume: true };
+    const versusResume = versus && { ...versus, resume: true };
     await fn(ours, writeSize); // warm-up
-    if (versus) await fn(versus, writeSize);
+    await fn(oursResume, writeSize);
+    if (versus && versusResume) {
+      await fn(versus, writeSize);
+      await fn(versusResume, writeSize);
+    }
     for (let i = 0; i < runs; i++) {
       raw.push(await fn(undefined, writeSize));
       ice.push(await fn(ours, writeSize));
-      if (versus) other.push(await fn(versus, writeSize));
+      resume.push(await fn(oursResume, writeSize));
+      if (versus && versusResume) {
+        other.push(await fn(versus, writeSize));
+        otherResume.push(await fn(versusResume, writeSize));
+      }
     }
     const r = median(raw);
     const c = median(ice);
@@ -155,7 +187,13 @@ for (const [name, writeSize] of [
       rawSecondsPerGB: round(r),
       iceSecondsPerGB: round(c),
       extraSecondsPerGB: round(c - r),
-      ...(versus && { versusSecondsPerGB: round(median(other)), versusExtra: round(median(other) - r) }),
+      resumeSecondsPerGB: round(median(resume)),
+      resumeExtra: round(median(resume) - r),
+      ...(versus && {
+        versusSecondsPerGB: round(median(other)),
+        versusExtra: round(median(other) - r),
+        versusResumeExtra: round(median(otherResume) - r),
+      }),
     };
   }
 }

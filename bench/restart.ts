@@ -3,13 +3,17 @@
  * active-only (controlling), signalled through a channel with a one-way delay of RTT/2; at 20 ms RTT every
  * connection to alice's candidates goes through a userspace relay that holds each chunk RTT/2 each way.
  * Per RTT: connect from scratch (gathering included) vs restart() -> 'path-change' on both sides (gathering,
- * the signalling round trip and the checks included); goal: restart <= connect + 1 RTT. Then the stall: the
+ * the signalling round trip and the checks included); goal: restart <= connect + 1 RTT, the RTT measured on the
+ * connected pair (`measuredRttMs`: a packet ping-pong; at "0 RTT" a fraction of a millisecond). Then the stall: the
  * largest gap between arrivals of a steady 50 packets/s stream across a restart with the old path alive, against
  * the largest gap of the same stream over as long a window without a restart (goal: <= 2 packet intervals).
  * The same for a steady writer on `stream()` (a 1 KiB record every 20 ms, the resume protocol carrying it
  * across): the largest gap between records read, across a restart vs without one, on a pair of its own.
  * CPU time (process.cpuUsage, both agents share the process) of the connect and of the restart, for a loaded
- * machine where wall times drift. `--stall no` measures the restart only (quicker).
+ * machine where wall times drift. A second restart of the same pair 50 ms later (`restartAgain*`): the first one's
+ * old path still lingers (no packet on the new one released it), so its teardown falls in this restart, as it does
+ * for an application that restarts again soon (autoRestart on a flapping path). `--stall no` measures the
+ * restarts only (quicker).
  * Run: npx tsx bench/restart.ts [--runs 7] [--rtts 0,20] [--stall no]
  */
 import net from 'node:net';
@@ -143,6 +147,28 @@ async function connectedPair(rtt: number): Promise<Pair> {
   };
 }
 
+/**
+ * The round trip the goal's "+ 1 RTT" stands for, measured rather than assumed: the median of 9 ping-pongs of a
+ * 64-byte packet over the connected pair (at "0 RTT" still two loop turns and two loopback hops, not zero).
+ */
+async function pingPongMs(p: Pair): Promise<number> {
+  const rounds: number[] = [];
+  const echo = (packet: Buffer) => p.cb.send(packet);
+  p.cb.on('packet', echo);
+  try {
+    for (let i = 0; i < 9; i++) {
+      const back = new Promise<void>((resolve) => p.ca.once('packet', () => resolve()));
+      const start = performance.now();
+      p.ca.send(Buffer.alloc(64));
+      await back;
+      rounds.push(performance.now() - start);
+    }
+  } finally {
+    p.cb.off('packet', echo);
+  }
+  return median(rounds);
+}
+
 /** User + system CPU time of this process (both agents), ms. */
 function cpuMs(): number {
   const u = process.cpuUsage();
@@ -267,6 +293,9 @@ for (const rtt of rtts) {
   const restart: number[] = [];
   const connectCpu: number[] = [];
   const restartCpu: number[] = [];
+  const again: number[] = [];
+  const measuredRtt: number[] = [];
+  const againCpu: number[] = [];
   const restartGaps: number[] = [];
   const quietGaps: number[] = [];
   let disorder = 0;
@@ -283,14 +312,20 @@ for (const rtt of rtts) {
     }
     const p = await connectedPair(rtt);
     try {
+      const roundTrip = await pingPongMs(p);
       const r = await timedRestart(p);
+      await sleep(50);
+      const r2 = await timedRestart(p);
       const s = withStall ? await stall(p) : { restartGap: 0, quietGap: 0, disorder: 0, lost: 0 };
       // the first run warms the JIT up and is not counted
       if (i === 0) continue;
       connect.push(p.connectMs);
       restart.push(r.ms);
+      measuredRtt.push(roundTrip);
       connectCpu.push(p.connectCpuMs);
       restartCpu.push(r.cpuMs);
+      again.push(r2.ms);
+      againCpu.push(r2.cpuMs);
       restartGaps.push(s.restartGap);
       quietGaps.push(s.quietGap);
       disorder += s.disorder;
@@ -307,9 +342,13 @@ for (const rtt of rtts) {
     restartMs: round(median(restart)),
     restartMinMaxMs: [round(Math.min(...restart)), round(Math.max(...restart))],
     restartMinusConnectMs: round(median(restart) - median(connect)),
-    goalRestartAtMostConnectPlusRttMet: median(restart) <= median(connect) + rtt,
+    measuredRttMs: Math.round(median(measuredRtt) * 1000) / 1000,
+    goalRestartAtMostConnectPlusRttMet: median(restart) <= median(connect) + median(measuredRtt),
     connectCpuMs: round(median(connectCpu)),
     restartCpuMs: round(median(restartCpu)),
+    restartAgainMs: round(median(again)),
+    restartAgainCpuMs: round(median(againCpu)),
+    goalRestartAgainAtMostConnectPlusRttMet: median(again) <= median(connect) + median(measuredRtt),
     ...(withStall && {
       stall: {
         packetIntervalMs: PACKET_INTERVAL_MS,

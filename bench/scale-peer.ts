@@ -5,9 +5,23 @@
  */
 import { readdirSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
+import { format } from 'node:util';
+import { getHeapSpaceStatistics, setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { IceAgent, type IceAgentOptions, IceTcpMux } from '../src/index.js';
+import createDebug from 'debug';
+import type { IceAgentOptions } from '../src/index.js';
+
+/**
+ * `dist`: the library as published (`npm run build` first), as a user's server runs it. `src` runs the sources
+ * through tsx, whose esbuild `keepNames` redefines the name of every function created (each arrow-function field
+ * of every object): ~5 KB more heap per session.
+ */
+const DIST = '../dist/index.js'; // not a literal import: type-checking must not need a build
+const lib: typeof import('../src/index.js') =
+  process.env.SCALE_LIB === 'dist' ? await import(DIST) : await import('../src/index.js');
+const { IceAgent, IceTcpMux } = lib;
+type IceAgent = InstanceType<typeof IceAgent>;
+type IceTcpMux = InstanceType<typeof IceTcpMux>;
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -18,6 +32,7 @@ export type ToPeer =
   | { type: 'answers'; descriptions: string[][] }
   | { type: 'go'; concurrency: number }
   | { type: 'measure' }
+  | { type: 'settle' }
   | { type: 'close' };
 
 /** A resource snapshot of this process. */
@@ -28,6 +43,8 @@ export interface Usage {
   heapTotal: number;
   /** Memory outside the V8 heap that JS objects own (Buffers, sockets' native parts that report it). */
   external: number;
+  /** Committed size of V8's young generation: it grows with the allocation rate, not with the sessions held. */
+  newSpace: number;
   fds: number;
   cpuSeconds: number;
 }
@@ -42,7 +59,28 @@ let failures = 0;
 const reasons: string[] = [];
 function failed(error: unknown): void {
   failures++;
+  const key = `${(error as { code?: string }).code}: ${(error as Error).message.replace(/\d+/g, 'N')}`;
+  why[key] = (why[key] ?? 0) + 1;
   if (reasons.length < 3) reasons.push(`${(error as { code?: string }).code}: ${(error as Error).message}`);
+}
+/**
+ * SCALE_WHY=1: why each failed session's pairs failed, counted from the checklist's failure summary, and the
+ * inbound connections reset unauthenticated (debug lines of `ice-tcp:checklist` and `ice-tcp:transport:inbound`;
+ * every other line of those is formatted and dropped, which costs CPU).
+ */
+const why: Record<string, number> = {};
+if (process.env.SCALE_WHY) {
+  createDebug.enable('ice-tcp:checklist,ice-tcp:transport:inbound');
+  createDebug.log = (...args: unknown[]) => {
+    const line = format(...args); // debug leaves %s and %d to its log function
+    const summary = / {2}pair .*\]: (.*); \d+ check\(s\) sent, (\d+) received/.exec(line);
+    const inbound = /not released within|cap of \d+ reached/.exec(line);
+    if (inbound) why[`inbound: ${inbound[0]}`] = (why[`inbound: ${inbound[0]}`] ?? 0) + 1;
+    if (summary) {
+      const key = `${summary[1]}, ${summary[2] === '0' ? 'none' : 'some'} received`;
+      why[key] = (why[key] ?? 0) + 1;
+    }
+  };
 }
 const connectedAt: number[] = [];
 /** Client: the server's description of each session, applied at 'go'. */
@@ -63,6 +101,7 @@ function usage(): Usage {
     heapUsed: memory.heapUsed,
     heapTotal: memory.heapTotal,
     external: memory.external,
+    newSpace: getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0,
     fds: readdirSync('/proc/self/fd').length,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
   };
@@ -72,7 +111,7 @@ function agentOptions(i: number): IceAgentOptions {
   const common = {
     addresses: ['127.0.0.1'],
     consentIntervalMs,
-    connectTimeoutMs: 120_000,
+    connectTimeoutMs: 600_000, // a loaded machine takes minutes over 10,000 (the run asks the server, it does not wait)
     checkTimeoutMs: timeoutMs,
     unauthenticatedTimeoutMs: timeoutMs,
   };
@@ -81,7 +120,7 @@ function agentOptions(i: number): IceAgentOptions {
   if (role === 'client') return { ...common, addresses: [from], role: 'controlling', tcpTypes: ['active'] };
   // A server learns each client's answer as that client arrives; here every answer lands before the first client
   // dials, so the server must not give up on the last clients while the first ones connect.
-  const patient = { passiveGraceMs: 120_000 };
+  const patient = { passiveGraceMs: 600_000 }; // the largest allowed
   return { ...common, ...patient, role: 'controlled', tcpTypes: ['passive'], ...(mux ? { mux } : {}) };
 }
 
@@ -114,16 +153,23 @@ async function create(count: number, descriptions?: string[][]): Promise<string[
 
 function watchServer(): void {
   const start = performance.now();
-  let settled = 0;
-  for (const agent of agents) {
-    agent
-      .connect()
-      .then(() => connectedAt.push(performance.now() - start), failed)
-      .finally(() => {
-        if (++settled === agents.length)
-          send({ type: 'settled', failures, connected: connectedAt.length, reasons });
-      });
-  }
+  for (const agent of agents) agent.connect().then(() => connectedAt.push(performance.now() - start), failed);
+}
+
+/**
+ * The server's sessions once the client is done: those whose client gave up would otherwise keep the run waiting
+ * for their connectTimeoutMs; they count as failed (`pending`), as do those the server failed itself.
+ */
+function settle(): void {
+  const pending = agents.length - connectedAt.length - failures;
+  send({
+    type: 'settled',
+    failures: failures + pending,
+    pending,
+    connected: connectedAt.length,
+    reasons,
+    why,
+  });
 }
 
 /** Sessions a client starts per loop turn (a real server's clients are separate machines, arriving at a rate). */
@@ -170,6 +216,7 @@ async function go(concurrency: number): Promise<void> {
     failures,
     reasons,
     maxLagMs: Math.round(lag.max / 1e6),
+    why,
   });
 }
 
@@ -205,6 +252,7 @@ async function handle(message: ToPeer): Promise<void> {
     send({ type: 'applied' });
   } else if (message.type === 'go') await go(message.concurrency);
   else if (message.type === 'measure') measure();
+  else if (message.type === 'settle') settle();
   else if (message.type === 'close') await close();
 }
 

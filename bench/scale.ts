@@ -8,8 +8,9 @@
  * Child processes get `ulimit -n` raised to 200000 (10,000 sessions with a port each need ~20,000 fds).
  *
  * Run: npx tsx bench/scale.ts [--n 100,1000,10000] [--modes mux,ports] [--junk 10000] [--junk-n 1000]
- *      [--hold-ms 3000] [--consent-ms 5000] [--concurrency 1000] [--timeout-ms 2500] [--json]
- * SCALE_PROFILE=DIR writes each child's CPU profile there.
+ *      [--hold-ms 3000] [--consent-ms 5000] [--concurrency 1000] [--timeout-ms 2500] [--lib src|dist] [--json]
+ * SCALE_PROFILE=DIR writes each child's CPU profile there; SCALE_HEAP=DIR the server's heap snapshot while held;
+ * SCALE_WHY=1 counts why sessions failed, per side (row `why`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +35,8 @@ const jsonOnly = process.argv.includes('--json');
 /** The deadlines a loaded machine misses first: the client's checkTimeoutMs, the server's unauthenticatedTimeoutMs
  * and the mux's firstRequestTimeoutMs (their default is 2500). */
 const timeoutMs = option('timeout-ms', '2500');
+/** `--lib dist`: both peers run the built library (`npm run build` first), as a server would; `src` (default) via tsx. */
+const libFrom = option('lib', 'src');
 
 /** SCALE_PROFILE=DIR: each child writes a CPU profile there (summarise with bench/cpuprofile-top.ts). */
 const profile = process.env.SCALE_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.SCALE_PROFILE] : [];
@@ -54,7 +57,7 @@ function child(script: string, args: string[]): ChildProcess & { next(type: stri
       script,
       ...args,
     ],
-    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, SCALE_LIB: libFrom } },
   ) as ChildProcess & { next(type: string): Promise<Reply> };
   const queue: Reply[] = [];
   const waiters: Array<{ type: string; resolve: (r: Reply) => void }> = [];
@@ -87,10 +90,15 @@ interface Row {
   heapKBPerSession: number;
   heapTotalKBPerSession: number;
   externalKBPerSession: number;
+  /** RSS per session less the young generation's growth (a fixed cost of a busy process, not of a session). */
+  rssLessNewSpaceKBPerSession: number;
+  newSpaceMB: number;
   fdsPerSession: number;
   cpuMsPerSession: number;
   consentAnswered: number;
   reasons: unknown[];
+  /** Failures by reason, per side (the pairs' reasons too with SCALE_WHY=1). */
+  why: { client: unknown; server: unknown };
   /** Longest event-loop stall of the server / client process. */
   serverLagMs: number;
   clientLagMs: number;
@@ -122,6 +130,7 @@ async function scenario(mode: 'mux' | 'ports', n: number, junkCount: number): Pr
     }
     client.send({ type: 'go', concurrency });
     const done = await client.next('done');
+    server.send({ type: 'settle' });
     const settled = await server.next('settled');
     await new Promise((r) => setTimeout(r, holdMs)); // held, consent running
     server.send({ type: 'measure' });
@@ -133,7 +142,8 @@ async function scenario(mode: 'mux' | 'ports', n: number, junkCount: number): Pr
       n,
       junk: junkCount,
       connected: Math.min(times.length, settled.connected as number),
-      failed: (done.failures as number) + (settled.failures as number),
+      // a session is one failure whichever side saw it: the client's count, or the server's if larger
+      failed: Math.max(done.failures as number, settled.failures as number),
       allConnectedMs: Math.round(done.totalMs as number),
       p50Ms: Math.round(percentile(times, 0.5)),
       p99Ms: Math.round(percentile(times, 0.99)),
@@ -141,6 +151,10 @@ async function scenario(mode: 'mux' | 'ports', n: number, junkCount: number): Pr
       heapKBPerSession: round1((usage.heapUsed - baseline.heapUsed) / 1024 / n),
       heapTotalKBPerSession: round1((usage.heapTotal - baseline.heapTotal) / 1024 / n),
       externalKBPerSession: round1((usage.external - baseline.external) / 1024 / n),
+      rssLessNewSpaceKBPerSession: round1(
+        (usage.rss - baseline.rss - (usage.newSpace - baseline.newSpace)) / 1024 / n,
+      ),
+      newSpaceMB: round1(usage.newSpace / 1024 / 1024),
       fdsPerSession: round1((usage.fds - baseline.fds) / n),
       cpuMsPerSession: round1(((usage.cpuSeconds - baseline.cpuSeconds) * 1000) / n),
       consentAnswered: measured.consentAnswered as number,
@@ -149,6 +163,7 @@ async function scenario(mode: 'mux' | 'ports', n: number, junkCount: number): Pr
       clientLagMs: done.maxLagMs as number,
       serverStates: measured.states,
       reasons: [...(done.reasons as unknown[]), ...(settled.reasons as unknown[])],
+      why: { client: done.why, server: settled.why },
     };
     if (junkReport) {
       row.junkReport = await junkReport;
@@ -184,7 +199,7 @@ function slopes(rows: Row[], mode: string) {
   const hi = own.at(-1);
   if (!lo || !hi || lo === hi) return undefined;
   const ratio = (k: 'rssKBPerSession' | 'fdsPerSession' | 'cpuMsPerSession') =>
-    round1((hi[k] / lo[k]) * 100) / 100;
+    Math.round((hi[k] / lo[k]) * 100) / 100;
   return {
     mode,
     from: lo.n,
@@ -204,6 +219,7 @@ const result = {
   holdMs,
   consentIntervalMs: Number(consentMs),
   concurrency,
+  lib: libFrom,
   rows,
   slopes: modes.map((m) => slopes(rows, m)).filter((s) => s !== undefined),
 };

@@ -11,8 +11,10 @@
  * CPU per GB is also given for both sides added: on loopback the kernel's TCP work lands in either process.
  * Reports medians of rates, of per-run ratios, and CPU seconds per GB (or per million packets) on each side.
  * Run: npx tsx bench/throughput-2p.ts [--runs 5] [--warmups 2] [--mb 256] [--packets 200000] [--relay]
- *      [--relay-mb 100] [--only stream64k,stream1m,packets] [--prof DIR] [--no-trim]
- *      [--versus /path/to/other/checkout]
+ *      [--relay-mb 100] [--only stream64k,stream1m,packets] [--pairs raw,ice,ice-noresume] [--prof DIR]
+ *      [--trim] [--fresh] [--versus /path/to/other/checkout]
+ * Every worker runs with glibc's trimming off (see `trim` below); `--trim` restores glibc's default, which made
+ * the raw receiver pay page faults that ICE's did not and flattered ICE 1.5-2.9x (README, two-process notes).
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -35,12 +37,23 @@ const { values } = parseArgs({
     'relay-mb': { type: 'string', default: '100' },
     only: { type: 'string', default: 'stream64k,stream1m,packets,cli' },
     /**
-     * glibc keeps freed memory instead of trimming it (MALLOC_TOP_PAD_, MALLOC_TRIM_THRESHOLD_ in every
-     * worker): Node's read path allocates a fresh 64 KiB Buffer per read, and whether glibc hands the pages
-     * back (to fault them in again on the next reads, costly on this VM) depends on what else sits at the top
-     * of the heap, which differs between raw and ICE processes. With this, neither side pays for that luck.
+     * By default glibc keeps freed memory instead of trimming it (MALLOC_TOP_PAD_, MALLOC_TRIM_THRESHOLD_ in
+     * every worker): Node's read path allocates a fresh 64 KiB Buffer per read, and whether glibc hands the
+     * pages back (to fault them in again on the next reads, costly on this VM) depends on what else sits at
+     * the top of the heap, which differs between raw and ICE processes. So neither side pays for that luck;
+     * `--trim` gives glibc's default back (the unfair comparison of the first figures).
      */
+    trim: { type: 'boolean', default: false },
+    /** Accepted for old command lines: it is the default now. */
     'no-trim': { type: 'boolean', default: false },
+    /** Only these pairs of the stream/packet cases (default all; the first one given is the baseline). */
+    pairs: { type: 'string' },
+    /**
+     * A fresh pair of worker processes for every run (each after its own warm-ups). A worker's garbage collector
+     * settles early into a regime it keeps (seen: 0 or 52-60 mark-compacts per GB received, +-0.5 s/GB of
+     * CPU, in raw and ICE workers alike): with one process pair per transport, that draw decides the ratio.
+     */
+    fresh: { type: 'boolean', default: false },
     /** Write a V8 CPU profile of every worker's transfers (not its start-up) into this directory. */
     prof: { type: 'string' },
     /** Also run ICE from this other checkout (e.g. the commit before a change), interleaved: a before/after. */
@@ -71,9 +84,11 @@ class Worker {
       ...process.env,
       ...(values.prof === undefined ? {} : { BENCH_PROFILE: `${values.prof}/${name}.cpuprofile` }),
       ...(src === undefined ? {} : { BENCH_ICE_TCP_SRC: src }),
-      ...(values['no-trim'] ? { MALLOC_TOP_PAD_: `${64 << 20}`, MALLOC_TRIM_THRESHOLD_: `${1 << 30}` } : {}),
+      ...(!values.trim ? { MALLOC_TOP_PAD_: `${64 << 20}`, MALLOC_TRIM_THRESHOLD_: `${1 << 30}` } : {}),
     };
-    this.child = fork(WORKER, [], { execArgv: ['--import', 'tsx'], stdio: 'inherit', env });
+    // BENCH_WORKER_ARGS: extra Node flags for every worker (e.g. --trace-gc), split on spaces
+    const extra = process.env.BENCH_WORKER_ARGS?.split(' ').filter(Boolean) ?? [];
+    this.child = fork(WORKER, [], { execArgv: ['--import', 'tsx', ...extra], stdio: 'inherit', env });
     children.add(this.child);
     this.child.on('message', (report: Report) => {
       if (this.onReport(report)) return;
@@ -116,6 +131,12 @@ interface Timing {
   gc: [number, number, number];
 }
 
+interface PairOptions {
+  turn?: TurnServerOptions;
+  src?: string;
+  label?: string;
+}
+
 /** A sender and a receiver worker, connected over `transport`. */
 class Pair {
   readonly sender: Worker;
@@ -132,12 +153,13 @@ class Pair {
     this.receiver = new Worker(`${label}-recv`, src);
   }
 
-  static async open(
-    transport: Transport,
-    options: { turn?: TurnServerOptions; src?: string; label?: string } = {},
-  ): Promise<Pair> {
+  /** How this pair was opened, for {@link reopen}. */
+  private options: PairOptions = {};
+
+  static async open(transport: Transport, options: PairOptions = {}): Promise<Pair> {
     const { turn, src } = options;
     const p = new Pair(transport, src, options.label ?? transport);
+    p.options = options;
     const { sender, receiver } = p;
     // signalling and the listening address go straight across, as a signalling channel would carry them
     // (raw-onread's sender is the one that listens: only a dialling socket takes `onread`)
@@ -193,6 +215,12 @@ class Pair {
     };
   }
 
+  /** The same pair in two new worker processes (this one closed). */
+  async reopen(): Promise<Pair> {
+    await this.close();
+    return Pair.open(this.transport, this.options);
+  }
+
   async close(): Promise<void> {
     this.sender.send({ op: 'exit' });
     this.receiver.send({ op: 'exit' });
@@ -217,9 +245,18 @@ async function compare(
   /** Also the per-run ratio to this pair (a second baseline). */
   alsoOver?: Pair,
 ): Promise<Record<string, unknown>> {
-  for (let i = 0; i < warmups; i++) for (const pair of pairs) await pair.run(workload, total, writeSize);
+  const warm = async () => {
+    for (let i = 0; i < warmups; i++) for (const pair of pairs) await pair.run(workload, total, writeSize);
+  };
+  await warm();
+  const alsoIndex = alsoOver === undefined ? -1 : pairs.indexOf(alsoOver);
   const timings = pairs.map((): Timing[] => []);
   for (let i = 0; i < runs; i++) {
+    if (values.fresh && i > 0) {
+      // in place: the caller closes whatever `pairs` holds at the end
+      for (let k = 0; k < pairs.length; k++) pairs[k] = await (pairs[k] as Pair).reopen();
+      await warm();
+    }
     for (let k = 0; k < pairs.length; k++) {
       const index = (i + k) % pairs.length;
       (timings[index] as Timing[]).push(await (pairs[index] as Pair).run(workload, total, writeSize));
@@ -270,9 +307,11 @@ async function compare(
               recv: round(cpuRecv / baseRecv),
               both: round(cpuBoth / baseBoth),
             },
-            ...(alsoOver === undefined || alsoOver === pair
+            ...(alsoIndex < 0 || alsoIndex === k
               ? {}
-              : { [`over_${alsoOver.label}`]: round(median(ratiosTo(pairs.indexOf(alsoOver), ts))) }),
+              : {
+                  [`over_${(pairs[alsoIndex] as Pair).label}`]: round(median(ratiosTo(alsoIndex, ts))),
+                }),
           }),
     };
   });
@@ -284,7 +323,8 @@ const result: Record<string, unknown> = {
   node: process.version,
   runs,
   warmups,
-  noTrim: values['no-trim'],
+  noTrim: !values.trim,
+  fresh: values.fresh,
   loadAverage: os.loadavg().map((l) => round(l, 2)),
 };
 const streamBytes = Number(values.mb) * 1024 * 1024;
@@ -296,14 +336,19 @@ const streamBytes = Number(values.mb) * 1024 * 1024;
  * (the floor of Node's receive path), then ICE from the --versus checkout.
  */
 async function openDirect(stream: boolean): Promise<Pair[]> {
-  const pairs = [await Pair.open('raw'), await Pair.open('ice')];
-  if (stream) {
-    pairs.push(await Pair.open('raw-framed'), await Pair.open('ice-noresume'));
-    pairs.push(await Pair.open('raw-onread'));
+  const names: string[] = ['raw', 'ice'];
+  if (stream) names.push('raw-framed', 'ice-noresume', 'raw-onread');
+  if (values.versus !== undefined) names.push('ice-versus');
+  const wanted = values.pairs?.split(',') ?? names;
+  const pairs: Pair[] = [];
+  for (const name of wanted.filter((n) => names.includes(n))) {
+    pairs.push(
+      name === 'ice-versus'
+        ? await Pair.open('ice', { src: values.versus, label: 'ice-versus' })
+        : await Pair.open(name as Transport),
+    );
   }
-  if (values.versus !== undefined) {
-    pairs.push(await Pair.open('ice', { src: values.versus, label: 'ice-versus' }));
-  }
+  if (pairs.length < 2) throw new Error(`--pairs: need two of ${names.join(',')}`);
   return pairs;
 }
 

@@ -80,10 +80,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   /** Set when the timer fired: the pump runs after the loop's I/O phase (see onTimer). */
   private immediate: NodeJS.Immediate | undefined;
   private failure: IceTcpError | undefined;
-  private readonly waiters = new Set<{
-    resolve: (c: IceConnection) => void;
-    reject: (e: IceTcpError) => void;
-  }>();
+  private waiters: Set<{ resolve: (c: IceConnection) => void; reject: (e: IceTcpError) => void }> | undefined;
   private idCounter = 0;
   private readonly startedAt = loopClock.now();
   /** Aborted when the agent closes, fails or is aborted: ends gathering and every pending operation at once. */
@@ -298,6 +295,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
           reject(e);
         },
       };
+      this.waiters ??= new Set();
       this.waiters.add(waiter);
     });
   }
@@ -647,8 +645,8 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     this.emit('selected-pair', selectedPairOf(pair));
     this.setState('completed');
     log('selected %s after %d ms', pairId, Math.round(this.now()));
-    for (const w of this.waiters) w.resolve(connection);
-    this.waiters.clear();
+    for (const w of this.waiters ?? []) w.resolve(connection);
+    this.waiters = undefined;
   }
 
   /** A restart's pair is nominated: the application's connection moves to it, the old path is let go. */
@@ -661,7 +659,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     this.pool.keepOnly(pair.id);
     this.endRestart();
     this.cancelAutoRestart();
-    retired?.linger();
+    this.gens.switched();
     this.path = this.startConsent(pair, link);
     log('restart: switched to %s after %d ms', pair.id, Math.round(this.now()));
     if (this.stateValue === 'checking') this.setState('connected');
@@ -743,8 +741,8 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   }
 
   private settle(error: IceTcpError): void {
-    for (const w of this.waiters) w.reject(error);
-    this.waiters.clear();
+    for (const w of this.waiters ?? []) w.reject(error);
+    this.waiters = undefined;
   }
 
   private shutdown(): void {

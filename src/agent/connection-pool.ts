@@ -1,4 +1,3 @@
-import { isIPv6 } from 'node:net';
 import createDebug from 'debug';
 import type { CandidatePair, IncomingCheck, IncomingCheckResult } from '../checklist/index.js';
 import { IceTcpError, InvalidArgumentError } from '../errors.js';
@@ -99,15 +98,25 @@ export interface CheckParameters {
  * then for data. It turns checks into STUN on the wire, answers the peer's checks and reports what happened
  * through {@link PoolEvents}; the ICE decisions stay with the agent's checklist.
  */
+/** A dial in flight for a pair: the link it ends with, the pair's signal, and how the peer's connection cancels it. */
+interface Dial {
+  link: Promise<Link | undefined>;
+  signal: AbortSignal;
+  superseded: AbortController;
+}
+
 export class ConnectionPool implements LinkOwner {
   private readonly localKey: Buffer;
   private readonly endpoints = new Map<string, LocalEndpoint>();
   private readonly links = new Map<string, Link>();
-  private readonly dialing = new Map<string, { link: Promise<Link | undefined>; signal: AbortSignal }>();
-  private readonly unbound = new Set<Link>();
-  private readonly watchedPorts = new Set<object>();
+  // The next four are made on first use (and the first two dropped once empty): a server holds a pool per
+  // session long after it connected, and an empty Map or Set is ~0.2 KB of each of 10,000 sessions.
+  private dialing: Map<string, Dial> | undefined;
+  /** Inbound connections not bound to a pair yet. */
+  private unbound: Set<Link> | undefined;
+  private watchedPorts: Set<object> | undefined;
   /** Relayed inbound connections not authenticated yet, per relay candidate. */
-  private readonly relayPending = new Map<string, OutstandingConnections>();
+  private relayPending: Map<string, OutstandingConnections> | undefined;
   /** Remote candidate IPs, so that relays gathered later permit them too. */
   private readonly remoteAddresses = new Set<string>();
   /** Inbound connections from addresses the peer never signalled, paused until their turn. */
@@ -125,6 +134,7 @@ export class ConnectionPool implements LinkOwner {
   /** Takes over a gathered candidate's socket object and accepts its inbound connections. */
   addEndpoint(endpoint: LocalEndpoint): void {
     this.endpoints.set(endpoint.candidate.id, endpoint);
+    this.watchedPorts ??= new Set();
     if (endpoint.kind === 'passive') {
       if (this.watchedPorts.has(endpoint.listener)) return;
       this.watchedPorts.add(endpoint.listener);
@@ -140,6 +150,7 @@ export class ConnectionPool implements LinkOwner {
         this.config.pending.maxPendingConnections,
         this.config.pending.pendingDeadlineMs,
       );
+      this.relayPending ??= new Map();
       this.relayPending.set(endpoint.candidate.id, pending);
       endpoint.onInbound((c) => {
         pending.admit(c);
@@ -184,14 +195,18 @@ export class ConnectionPool implements LinkOwner {
       this.sendCheck(existing, pair, params, signal);
       return;
     }
-    let pending = this.dialing.get(pair.id);
+    let pending = this.dialing?.get(pair.id);
     // a dial cancelled with its pair cannot serve the pair revived by a later check
     if (!pending || pending.signal.aborted) {
-      const entry = { link: this.open(pair, signal), signal };
+      const superseded = new AbortController();
+      const entry = { link: this.open(pair, signal, superseded.signal), signal, superseded };
       pending = entry;
+      this.dialing ??= new Map();
       this.dialing.set(pair.id, entry);
       void entry.link.finally(() => {
-        if (this.dialing.get(pair.id) === entry) this.dialing.delete(pair.id);
+        if (this.dialing?.get(pair.id) !== entry) return;
+        this.dialing.delete(pair.id);
+        if (this.dialing.size === 0) this.dialing = undefined;
       });
     }
     void pending.link.then((link) => {
@@ -220,8 +235,8 @@ export class ConnectionPool implements LinkOwner {
     for (const [id, link] of this.links) {
       if (id !== exceptPairId) link.reset();
     }
-    for (const link of this.unbound) link.reset();
-    this.unbound.clear();
+    for (const link of this.unbound ?? []) link.reset();
+    this.unbound = undefined;
     for (const e of this.endpoints.values()) this.releaseEndpoint(e);
   }
 
@@ -282,7 +297,7 @@ export class ConnectionPool implements LinkOwner {
   }
 
   onLinkClosed(link: Link): void {
-    this.unbound.delete(link);
+    this.forgetUnbound(link);
     const pairId = link.pairId;
     if (pairId === undefined || this.links.get(pairId) !== link) return;
     this.links.delete(pairId);
@@ -298,8 +313,13 @@ export class ConnectionPool implements LinkOwner {
     }
     this.authenticated(link);
     this.bind(link, result.pairId);
+    // the peer's connection for this pair came in before our dial of it began (our S-O port's listener took it):
+    // that dial can never bind the same 4-tuple (EADDRNOTAVAIL); our check goes on this connection instead
+    if (this.links.get(result.pairId) === link) this.dialing?.get(result.pairId)?.superseded.abort();
     const mapped = {
-      family: isIPv6(link.remoteAddress) ? 6 : 4,
+      // the kernel's numeric address: a colon means IPv6. Not net.isIPv6: its first two calls compile a large
+      // RegExp (10-40 ms of CPU in a fresh process), on the path of the first check's answer
+      family: link.remoteAddress.includes(':') ? 6 : 4,
       address: link.remoteAddress,
       port: link.remotePort,
     } as const;
@@ -324,7 +344,7 @@ export class ConnectionPool implements LinkOwner {
     const endpoint = this.endpoints.get(link.localCandidateId);
     if (endpoint?.kind === 'passive') return endpoint.listener;
     if (endpoint?.kind === 'so') return endpoint.port;
-    return this.relayPending.get(link.localCandidateId);
+    return this.relayPending?.get(link.localCandidateId);
   }
 
   /**
@@ -344,7 +364,11 @@ export class ConnectionPool implements LinkOwner {
     if (current && !current.closed && current !== link) return; // keep the first connection of a pair
     link.pairId = pairId;
     this.links.set(pairId, link);
-    this.unbound.delete(link);
+    this.forgetUnbound(link);
+  }
+
+  private forgetUnbound(link: Link): void {
+    if (this.unbound?.delete(link) && this.unbound.size === 0) this.unbound = undefined;
   }
 
   private adopt(
@@ -358,6 +382,7 @@ export class ConnectionPool implements LinkOwner {
     }
     // the port resets it unless it authenticates in time, and evicts it when full of strangers
     const link = new Link(connection, localCandidateId, remoteTcpType, this);
+    this.unbound ??= new Set();
     this.unbound.add(link);
     if (log.enabled) log('inbound %s on %s', link.describe(), localCandidateId);
     if (this.remoteAddresses.has(link.remoteAddress)) this.pendingOf(link)?.expect(connection);
@@ -392,10 +417,14 @@ export class ConnectionPool implements LinkOwner {
     else this.strangersTurnScheduled = false;
   }
 
-  private async open(pair: CandidatePair, pairSignal: AbortSignal): Promise<Link | undefined> {
+  private async open(
+    pair: CandidatePair,
+    pairSignal: AbortSignal,
+    superseded: AbortSignal,
+  ): Promise<Link | undefined> {
     const endpoint = this.endpoints.get(pair.local.id);
     const timeoutMs = this.config.dialTimeoutMs;
-    const signal = AbortSignal.any([this.config.signal, pairSignal]);
+    const signal = AbortSignal.any([this.config.signal, pairSignal, superseded]);
     try {
       let connection: FramedConnection;
       if (endpoint?.kind === 'active' && pair.remote.tcpType === 'passive') {
@@ -427,6 +456,10 @@ export class ConnectionPool implements LinkOwner {
       }
       return link;
     } catch (err) {
+      if (superseded.aborted && !this.closing && !pairSignal.aborted) {
+        log('open %s: the peer reached us first, its connection carries the check', pair.id);
+        return this.links.get(pair.id);
+      }
       const reason = err instanceof IceTcpError || err instanceof Error ? err.message : String(err);
       log('open %s failed: %s', pair.id, reason);
       if (!this.closing && !pairSignal.aborted) {

@@ -14,6 +14,12 @@ const log = createDebug('ice-tcp:agent:restart');
 export const RETIRED_PATH_LINGER_MS = 5000;
 
 /**
+ * Why a generation's signal aborts: its gathering and dials end with an `AbortedError` caused by this. A reason
+ * given is no `DOMException` built (and its stack captured) at each restart, on the way to the new credentials.
+ */
+export const ABANDONED = 'ICE generation abandoned (restart or stop)';
+
+/**
  * One ICE generation (RFC 8445 §9): the credentials, the peer's, the connection pool that speaks them and what
  * gathering opened for it. An ICE restart starts a new one; the old one keeps only its selected connection,
  * which carries data until the new generation nominates a pair.
@@ -38,7 +44,7 @@ export class Generation {
 
   /** Stops gathering and dials, closes every connection and releases every server resource. */
   discard(): void {
-    this.abort.abort();
+    this.abort.abort(ABANDONED);
     this.pool.closeAll();
     for (const r of this.resources.splice(0)) r.reset();
   }
@@ -60,7 +66,7 @@ export class RetiredGeneration {
     /** The old selected connection. */
     readonly link: Link | undefined,
   ) {
-    generation.abort.abort();
+    generation.abort.abort(ABANDONED);
   }
 
   /**

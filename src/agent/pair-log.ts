@@ -9,7 +9,8 @@ const log = createDebug('ice-tcp:checklist');
  * I/O: this observer compares the pairs' states after each round the agent runs.
  */
 export class PairLog {
-  private readonly seen = new Map<string, PairState>();
+  /** Made when the log is first enabled: without it, a held session keeps no Map for it. */
+  private seen: Map<string, PairState> | undefined;
 
   /** A check is going out on the pair. */
   checkSent(pair: CandidatePair, useCandidate: boolean, triggered: boolean): void {
@@ -31,6 +32,7 @@ export class PairLog {
   observe(pairs: readonly CandidatePair[]): void {
     if (!log.enabled) return;
     const current = new Set<string>();
+    this.seen ??= new Map();
     for (const pair of pairs) {
       current.add(pair.id);
       const before = this.seen.get(pair.id);

@@ -53,7 +53,8 @@ export class Checklist {
   private readonly learnedRemoteIds = new Set<string>();
   private readonly store = new PairStore();
   private readonly triggered: TriggeredCheck[] = [];
-  private readonly inFlight = new Map<string, CheckInFlight>();
+  /** Our checks awaiting an answer; made on the first and dropped when none is left (a held session keeps none). */
+  private inFlight: Map<string, CheckInFlight> | undefined;
   private readonly actions: ChecklistAction[] = [];
   private startedAt: number | undefined;
   private firstCheckAt: number | undefined;
@@ -197,7 +198,7 @@ export class Checklist {
     if (this.triggered.some((t) => this.canSendTriggered(t))) times.push(this.nextCheckAt);
     else if (this.hasOrdinaryPair())
       times.push(Math.max(this.nextCheckAt, this.predictionHoldEnd() ?? this.nextCheckAt));
-    for (const check of this.inFlight.values()) times.push(check.sentAt + this.config.checkTimeoutMs);
+    for (const check of this.inFlight?.values() ?? []) times.push(check.sentAt + this.config.checkTimeoutMs);
     const nominationDeadline = this.nominationDeadline();
     if (nominationDeadline !== undefined) times.push(nominationDeadline);
     if (this.localGatheringComplete && this.startedAt !== undefined) {
@@ -213,9 +214,9 @@ export class Checklist {
   onCheckSuccess(pairId: string, now: number): void {
     this.advance(now);
     const pair = this.store.get(pairId);
-    const check = this.inFlight.get(pairId);
+    const check = this.inFlight?.get(pairId);
     if (!pair || !check) return;
-    this.inFlight.delete(pairId);
+    this.endCheck(pairId);
     pair.rttMs = now - check.sentAt;
     const newlyValid = pair.state !== 'succeeded';
     // RFC 6544 §7.1: over TCP the valid pair is the pair checked, whatever the mapped address says
@@ -240,7 +241,7 @@ export class Checklist {
   onCheckFailure(pairId: string, now: number, reason: string): void {
     this.advance(now);
     const pair = this.store.get(pairId);
-    if (!pair || !this.inFlight.has(pairId)) return;
+    if (!pair || !this.inFlight?.has(pairId)) return;
     this.failPair(pair, reason);
   }
 
@@ -248,9 +249,9 @@ export class Checklist {
   onRoleConflict(pairId: string, now: number): void {
     this.advance(now);
     const pair = this.store.get(pairId);
-    const check = this.inFlight.get(pairId);
+    const check = this.inFlight?.get(pairId);
     if (!pair || !check) return;
-    this.inFlight.delete(pairId);
+    this.endCheck(pairId);
     if (check.useCandidate) this.nominatingPairId = undefined;
     if (shouldSwitchOn487(check.roleWhenSent, this.roleValue))
       this.switchRole(oppositeRole(check.roleWhenSent));
@@ -457,7 +458,7 @@ export class Checklist {
       pair.state === 'succeeded' ||
       pair.nominated ||
       remoteHasConnected(pair) ||
-      this.inFlight.has(pair.id) ||
+      this.inFlight?.has(pair.id) ||
       this.triggered.some((t) => t.pairId === pair.id)
     );
   }
@@ -505,14 +506,18 @@ export class Checklist {
   }
 
   private expireChecks(now: number): void {
-    for (const [pairId, check] of [...this.inFlight]) {
+    for (const [pairId, check] of [...(this.inFlight ?? [])]) {
       const pair = this.store.get(pairId);
       if (pair && now >= check.sentAt + this.config.checkTimeoutMs) this.failPair(pair, 'timeout');
     }
   }
 
+  private endCheck(pairId: string): void {
+    if (this.inFlight?.delete(pairId) && this.inFlight.size === 0) this.inFlight = undefined;
+  }
+
   private failPair(pair: CandidatePair, reason: string): void {
-    this.inFlight.delete(pair.id);
+    this.endCheck(pair.id);
     this.dropTriggered(pair.id);
     if (this.nominatingPairId === pair.id) this.nominatingPairId = undefined;
     pair.state = 'failed';
@@ -561,7 +566,7 @@ export class Checklist {
 
   private canSendTriggered(entry: TriggeredCheck): boolean {
     const pair = this.store.get(entry.pairId);
-    if (!pair || this.inFlight.has(pair.id)) return false;
+    if (!pair || this.inFlight?.has(pair.id)) return false;
     return pair.state !== 'succeeded' || entry.useCandidate;
   }
 
@@ -611,6 +616,7 @@ export class Checklist {
     if (pair.state !== 'succeeded') pair.state = 'in-progress';
     pair.checksSent += 1;
     pair.lastCheckAt = now;
+    this.inFlight ??= new Map();
     this.inFlight.set(pair.id, { sentAt: now, useCandidate, roleWhenSent: this.roleValue });
     this.firstCheckAt ??= now;
     this.nextCheckAt = now + this.config.pacingMs;

@@ -30,11 +30,14 @@ export function isSequentialPredicted(c: Candidate): boolean {
   return c.tcpType === 'so' && predictedKind(c) === 'sequential';
 }
 
+/** Ranks of no candidate: empty for good, so one instance serves every checklist. */
+const NO_RANKS: ReadonlyMap<unknown, number> = new Map();
+
 /**
  * 1-based rank of each sequentially predicted candidate among those of the same public address, by
  * advertised port: the order in which the NAT gives those ports out. Other candidates get no rank.
  */
-export function sequentialRanks<C extends Candidate>(candidates: Iterable<C>): Map<C, number> {
+export function sequentialRanks<C extends Candidate>(candidates: Iterable<C>): ReadonlyMap<C, number> {
   const groups = new Map<string, C[]>();
   for (const c of candidates) {
     if (!isSequentialPredicted(c)) continue;
@@ -42,6 +45,8 @@ export function sequentialRanks<C extends Candidate>(candidates: Iterable<C>): M
     if (group) group.push(c);
     else groups.set(c.address, [c]);
   }
+  // the common case, shared: a checklist keeps its ranks for as long as it lives (one per held session)
+  if (groups.size === 0) return NO_RANKS as ReadonlyMap<C, number>;
   const ranks = new Map<C, number>();
   for (const group of groups.values()) {
     group.sort((a, b) => a.port - b.port);

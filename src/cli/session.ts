@@ -2,6 +2,7 @@ import { access } from 'node:fs/promises';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IceAgentOptions } from '../agent/options.js';
+import { warmUpCheckPath } from '../agent/warm-up.js';
 import { IceAgent } from '../agent.js';
 import type { IceConnection } from '../connection/ice-connection.js';
 import { attachSignaller } from '../signalling/attach.js';
@@ -100,9 +101,17 @@ export async function connectSession(options: SessionOptions): Promise<Session> 
       options.warn(`ignored remote line: ${(err as Error).message}`),
     );
   }
+  let remoteSeen = false;
   const observed = tapMessages(signaller, (m) => {
-    if (m.type === 'parameters') remoteAt = performance.now();
+    // the first parameters only: the peer sends them again with its NAT tokens after its candidates
+    if (m.type === 'parameters' && !remoteSeen) remoteAt = performance.now();
+    if (m.type === 'parameters') remoteSeen = true;
     if (m.type === 'end-of-candidates') stopReading.abort();
+  });
+  // a fresh process would compile the check path between the peer's lines and connected: do it while gathering
+  // waits for its STUN answers, in short steps, and not once the peer's lines are here
+  agent.on('gathering-state', (state) => {
+    if (state === 'gathering') void warmUpCheckPath(() => remoteSeen);
   });
   try {
     attachSignaller(agent, observed, (err) => options.warn(`signalling: ${err.message}`));

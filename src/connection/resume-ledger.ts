@@ -1,7 +1,11 @@
 import { InvalidArgumentError, ResumeError } from '../errors.js';
 
-/** Unacknowledged bytes a sender keeps for resending before its writes wait (backpressure). */
-export const DEFAULT_RESUME_WINDOW = 8 * 1024 * 1024;
+/**
+ * Unacknowledged bytes a sender keeps for resending before its writes wait (backpressure). Once it is full,
+ * only the sender's own process can send more (after an ACK wakes it), unlike TCP, whose kernel keeps sending
+ * from its buffer: measured between two busy processes, 16 MiB moved 1.3-2x the bytes/s of 8 MiB at 1 MiB writes.
+ */
+export const DEFAULT_RESUME_WINDOW = 16 * 1024 * 1024;
 /** How long a receiver sits on unacknowledged bytes before it acknowledges them anyway. */
 export const DEFAULT_ACK_DELAY_MS = 100;
 
@@ -150,6 +154,16 @@ export class ReceiveLedger {
   onEnd(now: number): void {
     this.ended = true;
     this.unackedSince ??= now;
+  }
+
+  /** True while every byte received is acknowledged: the next byte starts the delay (its time is needed). */
+  get idle(): boolean {
+    return this.unackedSince === undefined;
+  }
+
+  /** Enough bytes are unacknowledged for an ACK now, whatever the time. */
+  get bytesDue(): boolean {
+    return this.count - this.lastAcked >= this.ackEveryBytes;
   }
 
   /** Whether an ACK should go out at `now`. */

@@ -66,8 +66,6 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
   readonly #deframer: Rfc4571Deframer;
   // Frames already cut from the stream while paused: one TCP chunk can hold many frames.
   readonly #queued = new FrameQueue();
-  /** Which of `#queued` are pieces of passed-through frames rather than whole frames. */
-  readonly #queuedPieces = new Set<Buffer>();
   #sink: FrameSink | undefined;
   #paused = false;
   #closing = false;
@@ -195,14 +193,12 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     // Queued and delivered after the whole chunk is cut, not emitted from inside the cut: measured between two
     // processes, emitting from inside cost the receiver ~1.5x the CPU per GB (in the read path, not in JS).
     const queued = this.#queued;
-    const pieces = this.#queuedPieces;
     this.#sink = {
       frame: (frame) => {
         queued.push(frame);
       },
       bytes: (piece) => {
-        pieces.add(piece);
-        queued.push(piece);
+        queued.push(piece, true);
       },
       streams: passThrough,
     };
@@ -266,7 +262,6 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
       // the socket is gone already; only the frames held for the reader were left
       this.#closeAfterEnd = false;
       this.#queued.clear();
-      this.#queuedPieces.clear();
       this.emit('close', false);
       return;
     }
@@ -274,7 +269,6 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     this.#closing = true;
     this.#deframer.halt();
     this.#queued.clear();
-    this.#queuedPieces.clear();
     discardSocket(this.socket);
   }
 
@@ -287,7 +281,6 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
   discardInput(): void {
     this.#deframer.halt();
     this.#queued.clear();
-    this.#queuedPieces.clear();
   }
 
   /**
@@ -321,9 +314,11 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
   #deliverQueued(): void {
     // A 'frame' listener may call pause(): re-check before every frame.
     while (!this.#paused && this.#queued.length > 0) {
-      const item = this.#queued.shift();
+      const queued = this.#queued;
+      const piece = queued.headIsPiece;
+      const item = queued.shift();
       if (item === undefined) break;
-      if (this.#queuedPieces.size > 0 && this.#queuedPieces.delete(item)) this.emit('bytes', item);
+      if (piece) this.emit('bytes', item);
       else this.emit('frame', item);
     }
     if (this.#paused && this.#queued.length > 0) this.socket.pause();
@@ -386,7 +381,6 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     if (this.#queued.length > 0)
       log('dropping %d frames queued while paused: connection closed', this.#queued.length);
     this.#queued.clear();
-    this.#queuedPieces.clear();
     this.emit('close', failed);
   }
 }
@@ -402,18 +396,26 @@ export function assertMaxFrameSize(value: number): void {
 
 /**
  * First in, first out, with an O(1) shift: a read cut into hundreds of small frames (a junk flood) made
- * Array.prototype.shift's moves the largest cost of the read path.
+ * Array.prototype.shift's moves the largest cost of the read path. Each entry is a whole frame or a piece of a
+ * passed-through one, told apart by a flag beside it (a Set of pieces cost a hash per piece on the data path).
  */
 class FrameQueue {
   #items: Buffer[] = [];
+  #pieces: boolean[] = [];
   #head = 0;
 
   get length(): number {
     return this.#items.length - this.#head;
   }
 
-  push(item: Buffer): void {
+  /** Whether the next {@link shift} returns a piece rather than a whole frame. */
+  get headIsPiece(): boolean {
+    return this.#pieces[this.#head] === true;
+  }
+
+  push(item: Buffer, piece = false): void {
     this.#items.push(item);
+    this.#pieces.push(piece);
   }
 
   shift(): Buffer | undefined {
@@ -424,13 +426,16 @@ class FrameQueue {
     if (this.#head === this.#items.length) this.clear();
     else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
       this.#items = this.#items.slice(this.#head);
+      this.#pieces = this.#pieces.slice(this.#head);
       this.#head = 0;
     }
     return item;
   }
 
   clear(): void {
-    this.#items = [];
+    // truncated, not replaced: the queue empties once per socket read, and two fresh arrays per read are garbage
+    this.#items.length = 0;
+    this.#pieces.length = 0;
     this.#head = 0;
   }
 }

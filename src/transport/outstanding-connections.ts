@@ -1,5 +1,6 @@
 import createDebug from 'debug';
 import type { FramedConnection } from './framed-connection.js';
+import { loopClock } from './loop-clock.js';
 
 const log = createDebug('ice-tcp:transport:inbound');
 
@@ -44,9 +45,11 @@ export const REJECTED_GRACE_MS = 200;
  */
 export class OutstandingConnections {
   // each tier's insertion order is age order: its first entry is its oldest
-  private readonly rejected = new Map<FramedConnection, NodeJS.Timeout>();
-  private readonly strangers = new Map<FramedConnection, NodeJS.Timeout>();
-  private readonly expected = new Map<FramedConnection, NodeJS.Timeout>();
+  // made on first use and dropped when empty: a server holds one of these per session long after its connection
+  // authenticated, and three empty Maps are ~0.5 KB of it
+  private rejected: Tier | undefined;
+  private strangers: Tier | undefined;
+  private expected: Tier | undefined;
   private readonly limit: number;
   private readonly deadlineMs: number;
   private trimScheduled = false;
@@ -66,33 +69,59 @@ export class OutstandingConnections {
 
   /** How many connections are handed out and not yet released (rejected ones awaiting their reset included). */
   get size(): number {
-    return this.rejected.size + this.strangers.size + this.expected.size;
+    return (this.rejected?.size ?? 0) + (this.strangers?.size ?? 0) + (this.expected?.size ?? 0);
   }
 
   /** Counts `connection` as a stranger until release() or its 'close', first evicting one at the cap. */
   admit(connection: FramedConnection): void {
     this.trimTo(this.limit * BURST_FACTOR - 1);
     if (this.size >= this.limit) this.scheduleTrim();
-    const timer = setTimeout(() => {
-      if (log.enabled)
-        log(
-          '%s:%d not released within %d ms, reset',
-          connection.remoteAddress,
-          connection.remotePort,
-          this.deadlineMs,
-        );
-      this.drop(connection);
-    }, this.deadlineMs);
-    timer.unref();
-    this.strangers.set(connection, timer);
+    this.strangers ??= new Map();
+    this.strangers.set(connection, this.deadline(connection, loopClock.now() + this.deadlineMs));
     connection.once('close', () => this.release(connection));
+  }
+
+  /**
+   * Resets `connection` at `due` on loop time (see loop-clock.ts): after a stall, timers run before the poll
+   * phase that would read the check already waiting in its socket, so a wall-clock deadline would reset a
+   * peer that was on time. A timer that fires early on loop time waits for the rest.
+   */
+  private deadline(connection: FramedConnection, due: number): NodeJS.Timeout {
+    const timer = setTimeout(
+      () => {
+        const left = due - loopClock.now();
+        const tier = this.tierOf(connection);
+        if (tier === undefined) return;
+        if (left > 0) {
+          tier.set(connection, this.deadline(connection, due));
+          return;
+        }
+        if (log.enabled)
+          log(
+            '%s:%d not released within %d ms, reset',
+            connection.remoteAddress,
+            connection.remotePort,
+            this.deadlineMs,
+          );
+        this.drop(connection);
+      },
+      Math.max(1, Math.ceil(due - loopClock.now())),
+    );
+    timer.unref();
+    return timer;
+  }
+
+  private tierOf(connection: FramedConnection): Tier | undefined {
+    if (this.strangers?.has(connection)) return this.strangers;
+    return this.expected?.has(connection) ? this.expected : undefined;
   }
 
   /** `connection` comes from an address the peer signalled: it is evicted only after every stranger. */
   expect(connection: FramedConnection): void {
-    const timer = this.strangers.get(connection);
+    const timer = this.strangers?.get(connection);
     if (timer === undefined) return;
-    this.strangers.delete(connection);
+    this.strangers = without(this.strangers, connection);
+    this.expected ??= new Map();
     this.expected.set(connection, timer);
   }
 
@@ -101,25 +130,26 @@ export class OutstandingConnections {
    * the first to go when a newcomer needs its slot. False when this port does not count it.
    */
   reject(connection: FramedConnection): boolean {
-    if (this.rejected.has(connection)) return true;
-    const timer = this.strangers.get(connection) ?? this.expected.get(connection);
+    if (this.rejected?.has(connection)) return true;
+    const timer = this.strangers?.get(connection) ?? this.expected?.get(connection);
     if (timer === undefined) return false;
     this.release(connection);
     const reset = setTimeout(() => this.drop(connection), REJECTED_GRACE_MS);
     reset.unref();
+    this.rejected ??= new Map();
     this.rejected.set(connection, reset);
     return true;
   }
 
   /** Stops counting `connection` (the agent authenticated it and owns it now, or it closed). */
   release(connection: FramedConnection): void {
-    for (const tier of [this.rejected, this.strangers, this.expected]) {
-      const timer = tier.get(connection);
-      if (timer === undefined) continue;
-      clearTimeout(timer);
-      tier.delete(connection);
-      return;
-    }
+    const timer =
+      this.rejected?.get(connection) ?? this.strangers?.get(connection) ?? this.expected?.get(connection);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.rejected = without(this.rejected, connection);
+    this.strangers = without(this.strangers, connection);
+    this.expected = without(this.expected, connection);
   }
 
   /** After the connections accepted by now had their first read, evicts down to the cap. */
@@ -151,8 +181,16 @@ export class OutstandingConnections {
   }
 }
 
-function first<K, V>(map: Map<K, V>): K | undefined {
-  return map.keys().next().value;
+type Tier = Map<FramedConnection, NodeJS.Timeout>;
+
+/** `tier` without `connection`; undefined once it is empty (it is made again on its next use). */
+function without(tier: Tier | undefined, connection: FramedConnection): Tier | undefined {
+  if (tier?.delete(connection) && tier.size === 0) return undefined;
+  return tier;
+}
+
+function first<K, V>(map: Map<K, V> | undefined): K | undefined {
+  return map?.keys().next().value;
 }
 
 /** Validates {@link PendingLimits}; returns what is wrong, or undefined. */

@@ -21,5 +21,9 @@ describe('PairSignals: per-pair cancellation', () => {
     expect([a?.aborted, b?.aborted, c?.aborted]).toEqual([false, true, false]);
     signals.abortAllBut('C', 'another pair was nominated');
     expect([a?.aborted, c?.aborted]).toEqual([true, false]);
+    // the kept pair's controller is let go, not aborted: a later check on it gets a signal of its own
+    const later = signals.signalOf('C');
+    expect(later).not.toBe(c);
+    expect([c?.aborted, later.aborted]).toEqual([false, false]);
   });
 });

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ResumableDuplex } from '../../src/connection/resumable-duplex.js';
+import { DEFAULT_RESUME_WINDOW } from '../../src/connection/resume-ledger.js';
 import type { IceAgent, IceAgentOptions, IceConnection } from '../../src/index.js';
 import { connectViaDescriptions, loopbackAgent } from './helpers.js';
 import { BothWays } from './stream-transfer.js';
@@ -9,13 +10,13 @@ import { BothWays } from './stream-transfer.js';
  * `icetcp+resume` advertised by both sides, but one side's copy of the peer's options lost on the way (an
  * application that passes `{ ufrag, pwd }` only, or drops the `a=ice-options` line): both sides must still run
  * the same stream mode. Before the checks carried the option, the side that saw it ran the protocol and the
- * other plain framing: writes stalled for good at the 8 MiB window (no ACK ever came) and the plain side's
+ * other plain framing: writes stalled for good at the resume window (no ACK ever came) and the plain side's
  * reader got the protocol's messages as data.
  */
 
 const WAIT = 30_000;
-/** Beyond the 8 MiB resume window each way: a sender that never gets an ACK stalls before this. */
-const BYTES = 12 * 1024 * 1024;
+/** Beyond the resume window each way: a sender that never gets an ACK stalls before this. */
+const BYTES = DEFAULT_RESUME_WINDOW + 4 * 1024 * 1024;
 const cleanups: Array<() => void> = [];
 afterEach(() => {
   for (const c of cleanups.splice(0)) c();

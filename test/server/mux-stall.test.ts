@@ -79,4 +79,43 @@ describe('a stalled event loop (a server busy with a burst)', () => {
     expect(results).toEqual(Array(6).fill('connected'));
     expect(mux.counters.evicted).toBe(0);
   }, 60_000);
+
+  it('does not reset inbound connections unauthenticated: their deadline counts loop time too (a port each)', async () => {
+    const UNAUTHENTICATED_TIMEOUT = 1000;
+    // a port of its own: the accept and the first read are separate poll phases, and a stall between them is
+    // where a wall-clock deadline fires before the check already in the socket is read
+    const deadlines: IceAgentOptions = {
+      addresses: ['127.0.0.1'],
+      checkTimeoutMs: 20_000,
+      unauthenticatedTimeoutMs: UNAUTHENTICATED_TIMEOUT,
+      dialTimeoutMs: 20_000,
+      connectTimeoutMs: 60_000,
+    };
+    const sessions = Array.from({ length: 3 }, () => {
+      const srv = new IceAgent({ ...deadlines, role: 'controlled', tcpTypes: ['passive'] });
+      const cli = new IceAgent({ ...deadlines, role: 'controlling', tcpTypes: ['active'] });
+      srv.on('error', () => undefined);
+      cli.on('error', () => undefined);
+      const [a, b] = createInMemorySignallerPair();
+      attachSignaller(srv, a);
+      attachSignaller(cli, b);
+      cleanup.push(() => {
+        srv.close();
+        cli.close();
+      });
+      return { srv, cli };
+    });
+    const outcomes = sessions.flatMap(({ srv, cli }) =>
+      [srv, cli].map((agent) =>
+        agent.connect().then(
+          () => 'connected',
+          (error: { code?: string }) => error.code ?? 'error',
+        ),
+      ),
+    );
+    const stalls = stallTurns(8, UNAUTHENTICATED_TIMEOUT * 1.3);
+    const results = await Promise.all(outcomes);
+    await stalls;
+    expect(results).toEqual(Array(6).fill('connected'));
+  }, 60_000);
 });
