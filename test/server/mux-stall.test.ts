@@ -35,6 +35,35 @@ function stallTurns(turns: number, stallMs: number): Promise<void> {
   });
 }
 
+/**
+ * `count` sessions of a passive server agent (`server` options: on a mux or a port of its own) and an active
+ * client, each pair signalled in memory and connecting: one outcome per agent, `'connected'` or its error code.
+ */
+function connectSessions(count: number, server: IceAgentOptions): Array<Promise<string>> {
+  const { mux: _mux, ...client } = server;
+  return Array.from({ length: count }, () => {
+    const srv = new IceAgent({ ...server, role: 'controlled', tcpTypes: ['passive'] });
+    const cli = new IceAgent({ ...client, role: 'controlling', tcpTypes: ['active'] });
+    srv.on('error', () => undefined);
+    cli.on('error', () => undefined);
+    const [a, b] = createInMemorySignallerPair();
+    attachSignaller(srv, a);
+    attachSignaller(cli, b);
+    cleanup.push(() => {
+      srv.close();
+      cli.close();
+    });
+    return [srv, cli];
+  }).flatMap((agents) =>
+    agents.map((agent) =>
+      agent.connect().then(
+        () => 'connected',
+        (error: { code?: string }) => error.code ?? 'error',
+      ),
+    ),
+  );
+}
+
 describe('a stalled event loop (a server busy with a burst)', () => {
   it('does not fail the sessions in flight: check and first-request deadlines count loop time, not stalls', async () => {
     const CHECK_TIMEOUT = 1000;
@@ -49,28 +78,7 @@ describe('a stalled event loop (a server busy with a burst)', () => {
       dialTimeoutMs: 20_000,
       connectTimeoutMs: 60_000,
     };
-    const sessions = Array.from({ length: 3 }, () => {
-      const srv = new IceAgent({ ...deadlines, mux, role: 'controlled', tcpTypes: ['passive'] });
-      const cli = new IceAgent({ ...deadlines, role: 'controlling', tcpTypes: ['active'] });
-      srv.on('error', () => undefined);
-      cli.on('error', () => undefined);
-      const [a, b] = createInMemorySignallerPair();
-      attachSignaller(srv, a);
-      attachSignaller(cli, b);
-      cleanup.push(() => {
-        srv.close();
-        cli.close();
-      });
-      return { srv, cli };
-    });
-    const outcomes = sessions.flatMap(({ srv, cli }) =>
-      [srv, cli].map((agent) =>
-        agent.connect().then(
-          () => 'connected',
-          (error: { code?: string }) => error.code ?? 'error',
-        ),
-      ),
-    );
+    const outcomes = connectSessions(3, { ...deadlines, mux });
     // every check sent before a stall is answered in time, but the answer is read only after the stall, which
     // is longer than the check timeout: a deadline judged on the wall clock expires first
     const stalls = stallTurns(5, CHECK_TIMEOUT * 1.3);
@@ -91,28 +99,7 @@ describe('a stalled event loop (a server busy with a burst)', () => {
       dialTimeoutMs: 20_000,
       connectTimeoutMs: 60_000,
     };
-    const sessions = Array.from({ length: 3 }, () => {
-      const srv = new IceAgent({ ...deadlines, role: 'controlled', tcpTypes: ['passive'] });
-      const cli = new IceAgent({ ...deadlines, role: 'controlling', tcpTypes: ['active'] });
-      srv.on('error', () => undefined);
-      cli.on('error', () => undefined);
-      const [a, b] = createInMemorySignallerPair();
-      attachSignaller(srv, a);
-      attachSignaller(cli, b);
-      cleanup.push(() => {
-        srv.close();
-        cli.close();
-      });
-      return { srv, cli };
-    });
-    const outcomes = sessions.flatMap(({ srv, cli }) =>
-      [srv, cli].map((agent) =>
-        agent.connect().then(
-          () => 'connected',
-          (error: { code?: string }) => error.code ?? 'error',
-        ),
-      ),
-    );
+    const outcomes = connectSessions(3, deadlines);
     const stalls = stallTurns(8, UNAUTHENTICATED_TIMEOUT * 1.3);
     const results = await Promise.all(outcomes);
     await stalls;
