@@ -4,7 +4,7 @@
  * expectation, the median and p90 time to connected, and the selected pairs seen; `--json` prints the same as
  * one JSON object instead. `--cell` keeps the cells whose name contains TEXT (repeatable); `--logs DIR` writes
  * each run's two CLI stderr streams there (set `DEBUG=ice-tcp:*` to fill them). `--rtt MS` adds that round-trip
- * time between the two hosts (the lab's userspace delay lines; needs ethtool). Needs root, iproute2, nftables and
+ * time between the two hosts (the lab's userspace delay lines; needs ethtool and /usr/bin/python3). Needs root, iproute2, nftables and
  * coturn. Exit code 1 when an asserted cell met its expectation too rarely.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -40,7 +40,12 @@ if (cells.length === 0) {
   console.error(`nat-matrix: no cell matches ${wanted.join(', ')}`);
   process.exit(2);
 }
-const missing = missingForNetns(['nft', 'sysctl', 'turnserver', ...(rttMs > 0 ? ['ethtool'] : [])]);
+const missing = missingForNetns([
+  'nft',
+  'sysctl',
+  'turnserver',
+  ...(rttMs > 0 ? ['ethtool', '/usr/bin/python3'] : []),
+]);
 if (missing.length > 0) {
   console.error(
     `nat-matrix needs ${missing.join(', ')} (run as root on Debian with iproute2, nftables and coturn)`,

@@ -19,6 +19,7 @@ import { moveConnection, openConnection, startConsentSession } from './agent/sel
 import type { GatheringState, IceState } from './agent/state.js';
 import { buildStats, type IceStats } from './agent/stats.js';
 import { StreamResumeNegotiation } from './agent/stream-resume.js';
+import { WakeTimer } from './agent/wake-timer.js';
 import { formatIceOptions, parseDescription } from './candidate/description.js';
 import { formatCandidate } from './candidate/sdp.js';
 import type { Candidate } from './candidate/types.js';
@@ -71,14 +72,16 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   private sharedFirst = false;
   private gatheringStateValue: GatheringState = 'new';
   private stateValue: IceState = 'new';
-  private timer: NodeJS.Timeout | undefined;
+  /** The checklist's and consent's next wake-up (agent/wake-timer.ts). */
+  private readonly wake = new WakeTimer(
+    () => this.now(),
+    () => this.pump(),
+  );
   private pumping = false;
   private repump = false;
   private connection: IceConnection | undefined;
   /** Consent freshness and failure detection of the selected pair (RFC 7675). */
   private path: ConsentSession | undefined;
-  /** Set when the timer fired: the pump runs after the loop's I/O phase (see onTimer). */
-  private immediate: NodeJS.Immediate | undefined;
   private failure: IceTcpError | undefined;
   private waiters: Set<{ resolve: (c: IceConnection) => void; reject: (e: IceTcpError) => void }> | undefined;
   private idCounter = 0;
@@ -554,36 +557,15 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   }
 
   private schedule(): void {
-    this.clearTimers();
     const wake = earliest(this.round.checklist?.nextWakeup(), this.path?.nextWakeup());
-    if (wake === undefined || this.stateValue === 'closed' || this.stateValue === 'failed') return;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, Math.ceil(wake - this.now())));
-    // consent runs as long as the connection lives, and the socket keeps the process alive by itself: a
-    // connection already gone must not hold the process until its consent would have expired
-    if (this.path) this.timer.unref();
-  }
-
-  /**
-   * Timers run before the loop reads its sockets: after a stall of the event loop, an answer that arrived in
-   * time would still be unread when consent is judged. So once consent runs, the pump waits for that I/O phase.
-   */
-  private onTimer(): void {
-    this.timer = undefined;
-    if (!this.path) {
-      this.pump();
+    if (wake === undefined || this.stateValue === 'closed' || this.stateValue === 'failed') {
+      this.wake.clear();
       return;
     }
-    this.immediate = setImmediate(() => {
-      this.immediate = undefined;
-      this.pump();
-    });
-  }
-
-  private clearTimers(): void {
-    if (this.timer) clearTimeout(this.timer);
-    if (this.immediate) clearImmediate(this.immediate);
-    this.timer = undefined;
-    this.immediate = undefined;
+    // consent runs as long as the connection lives, and the socket keeps the process alive by itself: a
+    // connection already gone must not hold the process until its consent would have expired
+    const consentDue = () => (this.path?.nextWakeup() ?? Number.POSITIVE_INFINITY) <= this.now();
+    this.wake.arm(wake, this.path !== undefined, consentDue);
   }
 
   private execute(action: ChecklistAction): void {
@@ -753,7 +735,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     this.gens.releaseAll();
     this.round.pairSignals.abortAllBut(this.round.checklist?.selectedPair?.id, 'agent stopped');
     this.path?.stop();
-    this.clearTimers();
+    this.wake.clear();
     this.pool.closeAll(this.round.checklist?.selectedPair?.id);
     for (const r of this.gen.resources.splice(0)) r.reset();
   }

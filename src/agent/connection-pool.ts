@@ -5,7 +5,6 @@ import type { LocalEndpoint } from '../gather/index.js';
 import { type StunMessage, StunMethod, shortTermKey } from '../stun/index.js';
 import {
   DEFAULT_FAST_RETRIES,
-  dialActive,
   type FramedConnection,
   OutstandingConnections,
   type PendingLimits,
@@ -22,6 +21,7 @@ import {
 import type { IceParameters } from './credentials.js';
 import { type DataVerdict, Link, type LinkOwner } from './link.js';
 import type { IceRole } from './options.js';
+import { dialPassive, RelayRedials } from './relay-dial.js';
 
 const log = createDebug('ice-tcp:pool');
 
@@ -109,6 +109,7 @@ export class ConnectionPool implements LinkOwner {
   private readonly localKey: Buffer;
   private readonly endpoints = new Map<string, LocalEndpoint>();
   private readonly links = new Map<string, Link>();
+  private readonly redials = new RelayRedials();
   // The next four are made on first use (and the first two dropped once empty): a server holds a pool per
   // session long after it connected, and an empty Map or Set is ~0.2 KB of each of 10,000 sessions.
   private dialing: Map<string, Dial> | undefined;
@@ -301,7 +302,7 @@ export class ConnectionPool implements LinkOwner {
     const pairId = link.pairId;
     if (pairId === undefined || this.links.get(pairId) !== link) return;
     this.links.delete(pairId);
-    if (link.handedOff || this.closing) return;
+    if (link.handedOff || this.closing || this.redials.retried(link)) return;
     this.config.events.onConnectionLost(pairId);
   }
 
@@ -428,14 +429,7 @@ export class ConnectionPool implements LinkOwner {
     try {
       let connection: FramedConnection;
       if (endpoint?.kind === 'active' && pair.remote.tcpType === 'passive') {
-        connection = await dialActive({
-          localAddress: pair.local.baseAddress,
-          remoteAddress: pair.remote.address,
-          remotePort: pair.remote.port,
-          timeoutMs,
-          signal,
-          maxFrameSize: this.config.maxFrameSize,
-        });
+        connection = await dialPassive(pair, { timeoutMs, signal, maxFrameSize: this.config.maxFrameSize });
       } else if (endpoint?.kind === 'so' && pair.remote.tcpType === 'so') {
         connection = await this.dialSimultaneous(endpoint.port, pair, timeoutMs, signal);
       } else if (endpoint?.kind === 'relay' && pair.local.tcpType === 'active') {
@@ -509,6 +503,8 @@ export class ConnectionPool implements LinkOwner {
       if ((this.closing && pair.id !== this.kept) || signal.aborted) return;
       const events = this.config.events;
       if (!response) {
+        // the peer's relay closed us before its owner permitted us: checked again (agent/relay-dial.ts)
+        if (this.redials.retry(pair, link, signal, () => this.check(pair, params, signal))) return;
         events.onCheckOutcome(pair.id, { kind: 'failure', reason: reason ?? 'no response' });
         return;
       }

@@ -14,8 +14,11 @@ export interface NatProfile {
    * gets another external port (measured from the S-O port against the STUN server's OTHER-ADDRESS).
    */
   mapping?: 'eim' | 'edm';
-  /** How new flows from fresh local ports get their external port (`preserving`, `seq+1`/`seq-2`, `random`). */
-  allocation?: 'preserving' | 'sequential' | 'random';
+  /**
+   * How new flows from fresh local ports get their external port (`preserving`, `seq+1`/`seq-2`, `range`: a random
+   * port inside a small range, `random`).
+   */
+  allocation?: 'preserving' | 'sequential' | 'range' | 'random';
   /** The step of a sequential allocation. */
   step?: number;
 }
@@ -45,7 +48,7 @@ export function parseNatTokens(tokens: readonly string[]): NatProfile {
     if (!TOKEN.test(t)) continue;
     if ((t === 'nat' || t === 'no-nat') && p.behindNat === undefined) p.behindNat = t === 'nat';
     else if ((t === 'eim' || t === 'edm') && !p.mapping) p.mapping = t;
-    else if ((t === 'preserving' || t === 'random') && !p.allocation) p.allocation = t;
+    else if ((t === 'preserving' || t === 'random' || t === 'range') && !p.allocation) p.allocation = t;
     else if (/^seq[+-]\d{1,2}$/.test(t) && !p.allocation) {
       p.allocation = 'sequential';
       p.step = Number(t.slice(3));

@@ -1,11 +1,12 @@
 // One role type for the whole library; the local name stays until this file's body is next edited.
+import { isPredictedFlowPort } from '../candidate/predicted.js';
 import type { Candidate, LocalCandidate, IceRole as Role } from '../candidate/types.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { ChecklistAction, IncomingCheck, IncomingCheckResult } from './actions.js';
 import { type ChecklistConfig, type ChecklistState, validateChecklistConfig } from './config.js';
 import { nextOrdinaryPair, pairToUnfreeze, placeNewPair, unfreezeFoundation } from './freezing.js';
 import { hopelessReason, type NatEvidence, type NatProfiles, publicAddresses } from './nat-evidence.js';
-import { choosePairToNominate, nominationWaitFor } from './nomination.js';
+import { choosePairToNominate, type NominationTiming, nominationDueAt } from './nomination.js';
 import {
   type CandidatePair,
   createPair,
@@ -527,18 +528,7 @@ export class Checklist {
 
   private nominateIfTime(now: number): void {
     if (this.roleValue !== 'controlling' || this.nominatingPairId !== undefined) return;
-    let evidence: NatEvidence | undefined;
-    const hopeless = (p: CandidatePair) => {
-      evidence ??= this.natEvidence();
-      return hopelessReason(p, evidence) !== undefined;
-    };
-    const pair = choosePairToNominate(this.store.sorted(), {
-      now,
-      firstCheckAt: this.firstCheckAt,
-      nominationWaitMs: this.config.nominationWaitMs,
-      relayNominationWaitMs: this.config.relayNominationWaitMs,
-      cannotSucceed: hopeless,
-    });
+    const pair = choosePairToNominate(this.store.sorted(), this.nominationTiming(now));
     if (!pair) return;
     this.nominatingPairId = pair.id;
     // ahead of other triggered checks: their pairs are about to be abandoned
@@ -547,10 +537,23 @@ export class Checklist {
 
   private nominationDeadline(): number | undefined {
     if (this.roleValue !== 'controlling' || this.nominatingPairId !== undefined) return undefined;
-    if (this.firstCheckAt === undefined) return undefined;
-    const best = this.store.sorted().find((p) => p.state === 'succeeded');
-    if (!best) return undefined;
-    return this.firstCheckAt + nominationWaitFor(best, this.config);
+    const due = nominationDueAt(this.store.sorted(), this.nominationTiming(this.latestNow));
+    return due === undefined || !Number.isFinite(due) ? undefined : Math.max(due, this.latestNow);
+  }
+
+  private nominationTiming(now: number): NominationTiming {
+    let evidence: NatEvidence | undefined;
+    const hopeless = (p: CandidatePair) => {
+      evidence ??= this.natEvidence();
+      return hopelessReason(p, evidence) !== undefined;
+    };
+    return {
+      now,
+      firstCheckAt: this.firstCheckAt,
+      nominationWaitMs: this.config.nominationWaitMs,
+      relayNominationWaitMs: this.config.relayNominationWaitMs,
+      cannotSucceed: hopeless,
+    };
   }
 
   private natEvidence(): NatEvidence {
@@ -560,7 +563,7 @@ export class Checklist {
       ...this.natProfiles,
       localPublic: publicAddresses(this.locals.values(), local),
       remotePublic: publicAddresses(signalled, remote),
-      localPredicts: [...this.locals.values()].some(isSequentialPredicted),
+      localPredicts: [...this.locals.values()].some(isPredictedFlowPort),
     };
   }
 
@@ -596,7 +599,12 @@ export class Checklist {
     return nextPartnerPair(pairs, this.ranks()) ?? nextOrdinaryPair(pairs) ?? pairToUnfreeze(pairs);
   }
 
-  /** RFC 8445 §6.1.4.2: one check per Ta, the triggered queue first, then the best waiting pair. */
+  /**
+   * RFC 8445 §6.1.4.2: one check per Ta, the triggered queue first, then the best waiting pair. The nominating
+   * check waits its Ta too, even on a valid pair's open connection that it reuses: §8.1.1 sends it through the
+   * triggered-check queue, and §14.2 paces every transaction ("the combination of all transactions from all
+   * agents ... MUST NOT be sent more often than once every 5 ms"), not only those that open a connection.
+   */
   private sendNextCheck(now: number): void {
     if (now < this.nextCheckAt) return;
     while (this.triggered.length > 0) {

@@ -1,4 +1,5 @@
 import { isPrivateAddress, type NatProfile } from '../candidate/nat-profile.js';
+import { isPredictedFlowPort } from '../candidate/predicted.js';
 import type { Candidate } from '../candidate/types.js';
 import type { CandidatePair } from './pair.js';
 import { isSequentialPredicted } from './sequential.js';
@@ -15,7 +16,7 @@ export interface NatEvidence extends NatProfiles {
   localPublic: ReadonlySet<string>;
   /** The peer's, from its signalled srflx candidates (and host ones when it is not behind a NAT). */
   remotePublic: ReadonlySet<string>;
-  /** We advertised sequentially predicted ports: our next flows take them, and a peer may dial them. */
+  /** We advertised predicted ports (sequential or range): our next flows take them, and a peer may dial them. */
   localPredicts: boolean;
 }
 
@@ -44,7 +45,7 @@ const disjoint = (a: ReadonlySet<string>, b: ReadonlySet<string>) =>
  * |------|--------------------------------------------------|---------------------------------------------|-----------------------------------------------------------------------------------|
  * | 1    | to the peer's host passive/S-O candidate         | its address is private, peer says `nat`, both public addresses known and different | a private address of another network: nothing routes there                        |
  * | 2    | active to the peer's srflx passive               | peer says `nat`                             | a NAT lets in only what matches a flow its host opened, and a listener opens none (a port forward or DMZ aside) |
- * | 3    | S-O to the peer's measured srflx S-O             | peer says `edm`                             | its flow towards us leaves from another port than the one the STUN server saw: our SYN matches nothing |
+ * | 3    | S-O to the peer's measured (not predicted) srflx S-O | peer says `edm`                             | its flow towards us leaves from another port than the one the STUN server saw: our SYN matches nothing |
  * | 4    | from our non-predicted S-O to the peer's srflx S-O | we say `edm`, peer says `nat`, and we predict no ports or the peer's is a predicted one | our flow leaves from a port the peer never learned (or, when we predict, one only our partner flow's peer dials); its NAT lets in only the endpoint it sent to (port-dependent filtering, Linux conntrack and most NATs) |
  */
 export function hopelessReason(pair: CandidatePair, e: NatEvidence): string | undefined {
@@ -61,7 +62,7 @@ export function hopelessReason(pair: CandidatePair, e: NatEvidence): string | un
   if (local.tcpType === 'active' && remote.type === 'srflx' && peerNat)
     return "the peer's passive port behind its NAT: no flow opened it";
   if (local.tcpType !== 'so' || remote.type !== 'srflx') return undefined;
-  if (e.remote?.mapping === 'edm' && !isSequentialPredicted(remote))
+  if (e.remote?.mapping === 'edm' && !isPredictedFlowPort(remote))
     return "the peer's NAT maps its flow towards us to another port (edm)";
   const peerCannotKnowPort = !e.localPredicts || isSequentialPredicted(remote);
   if (e.local?.mapping === 'edm' && peerNat && !isSequentialPredicted(local) && peerCannotKnowPort)

@@ -39,21 +39,78 @@ export function nominationWaitFor(
     : timing.nominationWaitMs;
 }
 
+/** Slack on top of the round trips a better pair is owed (`betterPairDueAt`): timers on a loaded event loop. */
+export const STALE_CHECK_FLOOR_MS = 10;
+
+/**
+ * Round trips a check takes: a connection opened for it (active or S-O, first check) costs one more than a
+ * check over a connection already there (on our passive candidate, or a repeated check).
+ */
+function checkRoundTrips(pair: CandidatePair): number {
+  return isPassiveLocal(pair) || pair.checksSent > 1 ? 1 : 2;
+}
+
+/**
+ * Until when a better pair than `best` holds its nomination (Infinity: until the overall wait ends). A pair
+ * is worth waiting for only while its check is genuinely in flight. Its time is `best`'s measured check time,
+ * scaled by the round trips each check takes, plus `STALE_CHECK_FLOOR_MS`, from when its own check went out:
+ * a better pair checked first over a path no longer than `best`'s (a LAN host pair against the hairpin through
+ * the NAT, a host pair against a reflexive one) has answered by then if it ever answers soon (its SYN was
+ * dropped, or lost: the kernel re-sends it after 1 s, and like libnice and pion we then take the lower pair),
+ * while a check that went out late (trickle) still gets its own time. A frozen pair shares the fate of its
+ * foundation's check in flight (RFC 8445 §6.1.2.6); a pair the peer's check came through works, and waits. A
+ * relayed `best` keeps the relay's wait: a direct path may still be punching (RST ping-pong, spare S-O ports),
+ * which the relay's round trip does not bound.
+ */
+function betterPairDueAt(pair: CandidatePair, best: CandidatePair, pairs: readonly CandidatePair[]): number {
+  if (best.rttMs === undefined || isRelayedPair(best) || remoteHasConnected(pair))
+    return Number.POSITIVE_INFINITY;
+  const perRoundTrip = best.rttMs / checkRoundTrips(best);
+  const inFlightSince = (p: CandidatePair) =>
+    p.state === 'in-progress' && p.lastCheckAt !== undefined ? p.lastCheckAt : undefined;
+  const dueFrom = (p: CandidatePair, since: number) =>
+    since + perRoundTrip * checkRoundTrips(p) + STALE_CHECK_FLOOR_MS;
+  const own = inFlightSince(pair);
+  if (own !== undefined) return dueFrom(pair, own);
+  if (pair.state !== 'frozen') return Number.POSITIVE_INFINITY;
+  let due: number | undefined;
+  for (const p of pairs) {
+    const since = p.foundation === pair.foundation ? inFlightSince(p) : undefined;
+    if (since !== undefined) due = Math.max(due ?? since, dueFrom(p, since));
+  }
+  return due ?? Number.POSITIVE_INFINITY;
+}
+
+/**
+ * When the controlling agent may nominate the highest-priority valid pair (`pairs` sorted by priority):
+ * once no better pair can still succeed or is still worth waiting for, and at the latest after the wait
+ * from the first check. Undefined: no valid pair yet.
+ */
+export function nominationDueAt(
+  pairs: readonly CandidatePair[],
+  timing: NominationTiming,
+): number | undefined {
+  const best = pairs.find((p) => p.state === 'succeeded');
+  if (!best) return undefined;
+  let due = Number.NEGATIVE_INFINITY;
+  for (const p of pairs) {
+    if (p.priority <= best.priority || !mayStillBecomeValid(p) || timing.cannotSucceed?.(p)) continue;
+    due = Math.max(due, betterPairDueAt(p, best, pairs));
+  }
+  if (timing.firstCheckAt !== undefined)
+    due = Math.min(due, timing.firstCheckAt + nominationWaitFor(best, timing));
+  return due;
+}
+
 /**
  * RFC 8445 §8.1.1 regular nomination: the controlling agent picks the highest-priority valid pair once no
- * better pair can still succeed, or once it has waited long enough for one (`pairs` sorted by priority).
+ * better pair can still succeed or is still worth waiting for (`nominationDueAt`).
  */
 export function choosePairToNominate(
   pairs: readonly CandidatePair[],
   timing: NominationTiming,
 ): CandidatePair | undefined {
-  const best = pairs.find((p) => p.state === 'succeeded');
-  if (!best) return undefined;
-  const betterMayCome = pairs.some(
-    (p) => p.priority > best.priority && mayStillBecomeValid(p) && !timing.cannotSucceed?.(p),
-  );
-  if (!betterMayCome) return best;
-  const waitedEnough =
-    timing.firstCheckAt !== undefined && timing.now >= timing.firstCheckAt + nominationWaitFor(best, timing);
-  return waitedEnough ? best : undefined;
+  const due = nominationDueAt(pairs, timing);
+  if (due === undefined || timing.now < due) return undefined;
+  return pairs.find((p) => p.state === 'succeeded');
 }

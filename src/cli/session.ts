@@ -8,6 +8,7 @@ import type { IceConnection } from '../connection/ice-connection.js';
 import { attachSignaller } from '../signalling/attach.js';
 import type { Signaller, SignalMessage } from '../signalling/messages.js';
 import { SdpLineSignaller } from '../signalling/stdio.js';
+import { linePerTurn } from './line-turns.js';
 import { followFile } from './remote-lines.js';
 import { signallerForRendezvous } from './rendezvous-hook.js';
 import { splitAtBlankLine } from './stdin-split.js';
@@ -95,7 +96,7 @@ export async function connectSession(options: SessionOptions): Promise<Session> 
   } else {
     const input =
       options.remote === '-'
-        ? splitAtBlankLine(options.input).head
+        ? linePerTurn(splitAtBlankLine(options.input).head)
         : fileInput(options.remote, stopReading.signal);
     signaller = new SdpLineSignaller(input, options.output, (err) =>
       options.warn(`ignored remote line: ${(err as Error).message}`),

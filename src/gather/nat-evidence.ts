@@ -35,7 +35,8 @@ export class NatEvidenceCollector {
     const p = this.of(baseAddress);
     if (allocation.kind === 'sequential')
       Object.assign(p, { allocation: 'sequential', step: allocation.delta });
-    else if (allocation.kind === 'random' || allocation.kind === 'preserving') p.allocation = allocation.kind;
+    else if (allocation.kind === 'random' || allocation.kind === 'preserving' || allocation.kind === 'range')
+      p.allocation = allocation.kind;
   }
 
   /**

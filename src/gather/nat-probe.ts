@@ -8,7 +8,7 @@ export interface NatProbeOptions {
   /** One or two STUN servers; with one, its RFC 5780 OTHER-ADDRESS (if any) is the second endpoint. */
   servers: readonly StunServerAddress[];
   localAddress?: string;
-  /** Connections from fresh ports used to classify allocation (>= 3). */
+  /** Connections from fresh ports used to classify allocation (>= 3; default 5: a range needs 4, and with 4 a 10-port range looked sequential 13 % of the time in simulation, with 5 1.3 %). */
   freshProbes?: number;
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -17,11 +17,11 @@ export interface NatProbeOptions {
 /**
  * Probes the NAT in front of this host over TCP (RFC 5780 ideas applied to TCP, RFC 5382 terms):
  * one local port towards two server endpoints (mapping behaviour, port preservation), then consecutive
- * connections from fresh ports (allocation: preserving, sequential with its delta, or random).
+ * connections from fresh ports (allocation: preserving, sequential with its delta, a small range, or random).
  */
 export async function probeNat(options: NatProbeOptions): Promise<NatReport> {
   const timeoutMs = options.timeoutMs ?? 3000;
-  const freshCount = Math.max(3, options.freshProbes ?? 4);
+  const freshCount = Math.max(3, options.freshProbes ?? 5);
   const primary = options.servers[0];
   if (!primary) throw new InvalidArgumentError('servers: probeNat needs at least one STUN server');
   const localAddress = options.localAddress ?? (primary.host.includes(':') ? '::' : '0.0.0.0');

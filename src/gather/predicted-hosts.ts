@@ -53,6 +53,7 @@ export async function predictSequentialForHosts(
             resynBudget: context.resynBudget,
             pending: context.pending,
             onAllocation: (a) => context.onAllocation?.(base.baseAddress, a),
+            baseSo: e.kind === 'so' ? e.port : undefined,
           },
           onEndpoint,
         );

@@ -7,7 +7,9 @@ import {
   type NatObservation,
   type PortAllocation,
   predictPorts,
+  rangeWindow,
 } from './nat-behaviour.js';
+import { emitRangePredicted } from './predicted-range.js';
 import { queryMapping } from './server-reflexive.js';
 
 const log = createDebug('ice-tcp:gather:predicted');
@@ -40,6 +42,8 @@ export interface SequentialPredictionOptions {
   pending?: PendingLimits;
   /** The allocation the probes measured (NAT evidence). */
   onAllocation?: (allocation: PortAllocation) => void;
+  /** The address's S-O host port: a port-range NAT's window is offered on it (predicted-range.ts). */
+  baseSo?: SimultaneousOpenPort;
 }
 
 /**
@@ -50,8 +54,8 @@ export interface SequentialPredictionOptions {
  * NAT hands out. Towards a port-preserving peer, which local port gets which predicted port does not matter:
  * the peer dials every predicted port and the one that meets a real flow of ours gets in. Towards a peer that
  * predicts too, the checklist pairs each predicted port with one partner and sends those checks first
- * (src/checklist/sequential.ts), so the k-th flow takes the k-th predicted port. Returns nothing for a
- * non-sequential NAT.
+ * (src/checklist/sequential.ts), so the k-th flow takes the k-th predicted port. A port-range NAT gets its
+ * window offered on `baseSo` instead (predicted-range.ts). Returns nothing for another NAT.
  */
 export async function gatherSequentialPredicted(
   options: SequentialPredictionOptions,
@@ -59,6 +63,13 @@ export async function gatherSequentialPredicted(
 ): Promise<void> {
   const { allocation, last } = await measureAllocation(options);
   options.onAllocation?.(allocation);
+  if (allocation.kind === 'range' && last && options.baseSo) {
+    const ports = rangeWindow(allocation).filter((p) => !options.measuredPorts.has(p));
+    const { baseAddress, otherPreference, nextId } = options;
+    const rest = { baseAddress, otherPreference, nextId, serverHost: options.server.host };
+    emitRangePredicted({ ...rest, address: last.address, ports, base: options.baseSo }, onEndpoint);
+    return;
+  }
   if (allocation.kind !== 'sequential' || !last) return;
   const ports = predictPorts(allocation, last, options.window ?? SEQUENTIAL_WINDOW).filter(
     (p) => !options.measuredPorts.has(p),

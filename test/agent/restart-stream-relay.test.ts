@@ -97,4 +97,26 @@ describe.skipIf(!ok)('stream() across relay <-> direct restarts', () => {
     expect(r.readB).toBe(r.sentA);
     expect(r.readA).toBe(r.sentB);
   });
+
+  // The flake of the test above (a relay-only restart that never switched): both sides dial the other's relayed
+  // candidate as soon as they learn it, and coturn resets a connection from an address its allocation does not
+  // permit yet; the owner permits ours only once our candidates reach it. When both dials lost that race, every
+  // pair failed. Here the race is lost on purpose: our candidates reach the relay's owner 300 ms late.
+  it('a dial to a relayed candidate refused before the peer permits us is tried again', async () => {
+    const alice = new IceAgent({ role: 'controlling', addresses: ['127.0.0.1'], tcpTypes: ['active'] });
+    const bob = new IceAgent(options('bob', 'controlled'));
+    cleanups.push(
+      () => alice.close(),
+      () => bob.close(),
+    );
+    const [pa, pb] = createInMemorySignallerPair();
+    const late: Signaller = {
+      send: (m) => void setTimeout(() => pa.send(m), 300),
+      onMessage: (handler) => pa.onMessage(handler),
+    };
+    attachSignaller(alice, late);
+    attachSignaller(bob, new RelayOnlySignaller(pb));
+    const [ca] = await Promise.all([alice.connect(), bob.connect()]);
+    expect(ca.remoteCandidate.type).toBe('relay');
+  });
 });

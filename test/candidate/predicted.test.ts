@@ -10,12 +10,15 @@ describe('predicted candidates', () => {
     expect(PREDICTED_EXTENSION).toBe('x-ice-tcp-predicted');
   });
 
-  it.each(['preserve', 'sequential'] as const)('recognises kind %s on a srflx line and keeps it', (kind) => {
-    const c = parseCandidate(line('srflx', `x-ice-tcp-predicted ${kind}`));
-    expect(predictedKind(c)).toBe(kind);
-    expect(isPredicted(c)).toBe(true);
-    expect(formatCandidate(c)).toBe(line('srflx', `x-ice-tcp-predicted ${kind}`));
-  });
+  it.each(['preserve', 'sequential', 'range'] as const)(
+    'recognises kind %s on a srflx line and keeps it',
+    (kind) => {
+      const c = parseCandidate(line('srflx', `x-ice-tcp-predicted ${kind}`));
+      expect(predictedKind(c)).toBe(kind);
+      expect(isPredicted(c)).toBe(true);
+      expect(formatCandidate(c)).toBe(line('srflx', `x-ice-tcp-predicted ${kind}`));
+    },
+  );
 
   it('ignores unknown kinds, other types and ordinary candidates', () => {
     expect(isPredicted(parseCandidate(line('srflx', 'x-ice-tcp-predicted maybe')))).toBe(false);

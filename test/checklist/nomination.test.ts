@@ -52,12 +52,21 @@ describe('RFC 8445 §8.1.1 regular nomination by the controlling agent', () => {
   });
 
   it('nominates the best valid pair after nominationWaitMs from the first check', () => {
-    const list = twoRemotes({ nominationWaitMs: 800 });
+    const list = new Checklist(testConfig({ nominationWaitMs: 800 }));
+    list.addLocalCandidate(localCandidate('L', { tcpType: 'active' }), 0);
+    list.addRemoteCandidate(
+      remoteCandidate({ id: 'second', tcpType: 'passive', port: 2, foundation: 'B', otherPreference: 1 }),
+      0,
+    );
     list.start(100);
-    list.poll(100); // L|best, never answered in time
-    list.poll(105); // L|second
-    list.onCheckSuccess('L|second', 110);
-    list.poll(110);
+    list.poll(100); // L|second
+    list.addRemoteCandidate(
+      remoteCandidate({ id: 'best', tcpType: 'passive', port: 1, foundation: 'A', otherPreference: 2 }),
+      400,
+    );
+    list.poll(400); // L|best, trickled late: owed L|second's 500 ms (nomination-stale.test.ts), never answered
+    list.onCheckSuccess('L|second', 600);
+    list.poll(600);
     expect(list.nextWakeup()).toBe(900);
     expect(checks(list.poll(899))).toEqual([]);
     expect(checks(list.poll(900))).toEqual([

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { describeAllocation } from '../../src/cli/natcheck.js';
 import { StunServer } from '../../src/server/index.js';
 import { runCli } from './run-cli.js';
 
@@ -23,5 +24,15 @@ describe('ice-tcp natcheck on a host with no NAT', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/^behind NAT: +no$/m);
     }
+  });
+});
+
+describe('ice-tcp natcheck: the port allocation line', () => {
+  it('names a port-range NAT with the span the probes saw, a sequential one with its delta', () => {
+    expect(describeAllocation({ kind: 'range', low: 20001, high: 20009 })).toBe(
+      'range (a random port per connection), ports 20001-20009 seen',
+    );
+    expect(describeAllocation({ kind: 'sequential', delta: -2 })).toBe('sequential, delta -2');
+    expect(describeAllocation({ kind: 'random' })).toBe('random');
   });
 });

@@ -5,6 +5,8 @@ import {
   estimateStep,
   type NatObservation,
   predictPorts,
+  RANGE_MAX_PORTS,
+  rangeWindow,
 } from '../../src/gather/nat-behaviour.js';
 
 const S1 = { host: '203.0.113.10', port: 3478 };
@@ -117,5 +119,79 @@ describe('the step of a sequential NAT, from the ports of one burst of probes', 
     expect(allocation).toEqual({ kind: 'sequential', delta: 1 });
     expect(predictPorts(allocation, { port: 20015 }, 2)).toEqual([20016, 20017]);
     expect(predictPorts({ kind: 'sequential', delta: -2 }, { port: 20015 }, 2)).toEqual([20013, 20011]);
+  });
+});
+
+describe('a port-range NAT (a random port per flow inside a small range), from one burst', () => {
+  // the lab's range NAT: `snat to WAN:20000-20009 random`, five probes opened in one tick
+  const burst = (ports: readonly number[]) => ports.map((p, i) => obs(41000 + i, p));
+
+  it('calls five ports scattered over a few dozen a range, not random, with the span they cover', () => {
+    const allocation = classifyAllocation(burst([20003, 20007, 20001, 20009, 20004]));
+    expect(allocation).toEqual({ kind: 'range', low: 20001, high: 20009 });
+    const r = classifyNat(
+      '10.0.1.2',
+      [obs(40000, 20005), obs(40000, 20002, S2)],
+      burst([20008, 20000, 20006, 20002]),
+    );
+    expect(r.allocation).toEqual({ kind: 'range', low: 20000, high: 20008 });
+    expect(r.traversal).toBe('needs-prediction');
+    // a range of 32 is still one
+    expect(classifyAllocation(burst([31000, 31031, 31017, 31004, 31022]))).toEqual({
+      kind: 'range',
+      low: 31000,
+      high: 31031,
+    });
+  });
+
+  it('needs four probes: a lost probe leaves four, two lost leave too few; repeats count', () => {
+    expect(classifyAllocation(burst([20005, 20001, 20008, 20003]))).toMatchObject({ kind: 'range' });
+    expect(classifyAllocation(burst([20005, 20001, 20008]))).toEqual({ kind: 'random' });
+    // natcheck probes one after another: the NAT may hand out a port the previous probe freed
+    expect(classifyAllocation(burst([20005, 20005, 20001, 20001, 20008]))).toEqual({
+      kind: 'range',
+      low: 20001,
+      high: 20008,
+    });
+  });
+
+  it('keeps a random NAT random, even one whose ports happen to cluster', () => {
+    expect(classifyAllocation(burst([41234, 5077, 60001, 12000, 33333]))).toEqual({ kind: 'random' });
+    // four within 32 ports and one far off: a range NAT never gives a port outside its range
+    expect(classifyAllocation(burst([41000, 41010, 41020, 41031, 52000]))).toEqual({ kind: 'random' });
+    // 33 ports wide
+    expect(classifyAllocation(burst([41000, 41010, 41020, 41032, 41005]))).toEqual({ kind: 'random' });
+    // a small range of 1000 ports (`snat to WAN:20000-20999`): no prediction dials that many
+    expect(classifyAllocation(burst([20417, 20012, 20988, 20530, 20201]))).toEqual({ kind: 'random' });
+  });
+
+  it('leaves a step to sequential and kept ports to preserving', () => {
+    expect(classifyAllocation(burst([20000, 20001, 20002, 20003, 20004]))).toEqual({
+      kind: 'sequential',
+      delta: 1,
+    });
+    expect(
+      classifyAllocation([obs(41000, 41000), obs(41001, 41001), obs(41002, 41002), obs(41003, 41003)]),
+    ).toEqual({
+      kind: 'preserving',
+    });
+  });
+
+  it('offers the span widened by half its width on each side, at most 32 ports, inside the port space', () => {
+    // 20001-20009 (9 ports) seen: 5 more on each side, so an unseen end of the real range is covered
+    expect(rangeWindow({ kind: 'range', low: 20001, high: 20009 })).toEqual(
+      Array.from({ length: 19 }, (_, i) => 19996 + i),
+    );
+    const wide = rangeWindow({ kind: 'range', low: 31000, high: 31025 });
+    expect(wide).toHaveLength(RANGE_MAX_PORTS);
+    expect(wide[0]).toBe(30997);
+    expect(rangeWindow({ kind: 'range', low: 31000, high: 31031 })).toEqual(
+      Array.from({ length: 32 }, (_, i) => 31000 + i),
+    );
+    expect(rangeWindow({ kind: 'range', low: 1, high: 4 })).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(rangeWindow({ kind: 'range', low: 65530, high: 65535 })).toEqual(
+      Array.from({ length: 9 }, (_, i) => 65527 + i),
+    );
+    expect(rangeWindow({ kind: 'sequential', delta: 1 })).toEqual([]);
   });
 });

@@ -26,6 +26,13 @@ describe('NAT evidence from gathering', () => {
     expect(seq.profile()).toEqual({ behindNat: true, allocation: 'sequential', step: -2 });
   });
 
+  it('a port-range NAT is advertised as range (a=x-ice-tcp-nat:nat range)', () => {
+    const range = new NatEvidenceCollector();
+    range.noteMapping(seen('10.0.1.2', 40000, '203.0.113.1', 20004));
+    range.noteAllocation('10.0.1.2', { kind: 'range', low: 20001, high: 20009 });
+    expect(range.profile()).toEqual({ behindNat: true, allocation: 'range' });
+  });
+
   it('addresses that disagree advertise nothing; nothing measured is nothing', () => {
     const c = new NatEvidenceCollector();
     c.noteMapping(seen('10.0.1.2', 40000, '203.0.113.1', 40000));

@@ -6,6 +6,7 @@ import { StunStreamSplitter } from '../../src/framing/index.js';
 import type { LocalEndpoint } from '../../src/gather/index.js';
 import { gatherSequentialPredicted } from '../../src/gather/predicted-sequential.js';
 import { answerBinding } from '../../src/server/index.js';
+import { SimultaneousOpenPort } from '../../src/transport/index.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -102,5 +103,63 @@ describe('sequential port prediction', () => {
     const random = [41234, 5077, 60001, 12000, 33333, 8000, 61000, 2000, 45000, 30001];
     expect(await predict((n) => random[n] ?? 1)).toEqual([]);
     expect(await predict((_n, clientPort) => clientPort)).toEqual([]);
+  });
+});
+
+describe('port-range prediction', () => {
+  /** Like predict(), with the address's S-O host port that range-predicted candidates live on. */
+  async function predictRange(ports: readonly number[], measured: number[] = []) {
+    const server = await natStunServer((n) => ports[n] ?? 1);
+    const base = await SimultaneousOpenPort.open({ address: '127.0.0.1' });
+    cleanups.push(() => base.close());
+    const endpoints: LocalEndpoint[] = [];
+    let id = 0;
+    await gatherSequentialPredicted(
+      {
+        server: { host: '127.0.0.1', port: server },
+        baseAddress: '127.0.0.1',
+        otherPreference: 8191,
+        measuredPorts: new Set(measured),
+        timeoutMs: 2000,
+        nextId: () => `R${++id}`,
+        baseSo: base,
+      },
+      (e) => endpoints.push(e),
+    );
+    return { base, endpoints };
+  }
+
+  it("offers the burst's widened span as srflx so candidates on the one S-O port, each its own foundation", async () => {
+    // the lab's range NAT (20000-20009): one port per flow at random
+    const { base, endpoints } = await predictRange([20003, 20007, 20001, 20009, 20004], [20005]);
+    // 20001-20009 seen, widened by 5 on each side, the measured srflx port left out
+    const expected = Array.from({ length: 19 }, (_, i) => 19996 + i).filter((p) => p !== 20005);
+    expect(endpoints.map((e) => e.candidate.port)).toEqual(expected);
+    const srflx = candidatePriority({ type: 'srflx', tcpType: 'so', otherPreference: 8191 });
+    const relay = candidatePriority({ type: 'relay', tcpType: 'so', otherPreference: 8191 });
+    for (const e of endpoints) {
+      expect(e.kind).toBe('so');
+      if (e.kind === 'so') expect(e.port).toBe(base);
+      expect(e.candidate).toMatchObject({
+        type: 'srflx',
+        tcpType: 'so',
+        address: '198.51.100.9',
+        basePort: base.port,
+        relatedAddress: '127.0.0.1',
+        relatedPort: base.port,
+      });
+      expect(predictedKind(e.candidate)).toBe('range');
+      expect(e.candidate.priority).toBeLessThan(srflx);
+      expect(e.candidate.priority).toBeGreaterThan(relay);
+    }
+    // the peer dials them all at once: a shared foundation would leave all but one frozen
+    expect(new Set(endpoints.map((e) => e.candidate.foundation)).size).toBe(expected.length);
+  });
+
+  it('offers nothing for a random NAT, nor without the S-O port to offer them on', async () => {
+    const random = [41234, 5077, 60001, 12000, 33333, 8000, 61000, 2000, 45000, 30001];
+    expect((await predictRange(random)).endpoints).toEqual([]);
+    const range = [20003, 20007, 20001, 20009, 20004];
+    expect(await predict((n) => range[n] ?? 1)).toEqual([]);
   });
 });

@@ -43,18 +43,45 @@ describe.skipIf(!ok)('NAT lab delay line (rttMs)', () => {
     expect((await hostB.listen(PORT)).ok).toBe(true);
     const times: number[] = [];
     for (let i = 0; i < 3; i++) {
-      const started = performance.now();
       const answer = await hostA.dial(lab.hosts.hostB.address, PORT, { timeoutMs: 5000 });
-      times.push(performance.now() - started);
+      // timed inside hostA's probe: the answer's trip to this process would add the loaded machine's noise
+      times.push(answer.elapsedMs ?? Number.NaN);
       expect(answer.ok, `dial failed: ${answer.code}`).toBe(true);
       expect(answer.line).toMatch(new RegExp(`^${lab.natA!.wan.replaceAll('.', '\\.')}:`));
     }
     console.info(`dial + one line through the delay lines: ${times.map((t) => t.toFixed(1)).join(', ')} ms`);
-    // connect (1 RTT) plus the line (half an RTT) cannot take less than the delay the lines hold
-    for (const t of times) expect(t).toBeGreaterThanOrEqual(1.5 * RTT_MS);
+    // the handshake, then the line hostB writes once it accepted (after the last ACK): 2 RTT held, never less
+    for (const t of times) expect(t).toBeGreaterThanOrEqual(2 * RTT_MS);
     // the first contact costs no extra round trip: ARP is a link's own business, not the emulated path's (a
-    // delayed ARP added a whole RTT to every cell's first SYN: 130 ms against 85 ms here)
-    expect(times[0] as number).toBeLessThan(Math.min(...times.slice(1)) + 0.75 * RTT_MS);
+    // delayed ARP added a whole RTT to every cell's first SYN: 130 ms against 85 ms here). Counted, not timed:
+    // on a loaded machine the hosts' own scheduling moves single dials by more than a round trip.
+    for (const line of await lab.delayLineStats()) expect(line.arp).toBeGreaterThan(0);
+  });
+
+  it('holds each frame from its kernel receive stamp, sends it when due, and says so', async () => {
+    lab = await createLab({ a: {}, b: 'public', rttMs: RTT_MS });
+    const [hostA, hostB] = await Promise.all([startProbe(lab, 'hostA'), startProbe(lab, 'hostB')]);
+    expect((await hostB.listen(PORT)).ok).toBe(true);
+    for (let i = 0; i < 3; i++) {
+      const answer = await hostA.dial(lab.hosts.hostB.address, PORT, { timeoutMs: 5000 });
+      expect(answer.ok, `dial failed: ${answer.code}`).toBe(true);
+      // timed inside hostA: the handshake and the line hostB writes once it accepted hold 2 round trips in the
+      // delay lines, never less (bench/delay-line.ts measures how little more)
+      expect(answer.elapsedMs).toBeGreaterThanOrEqual(2 * RTT_MS);
+    }
+    const stats = await lab.delayLineStats();
+    expect(stats).toHaveLength(2); // natA's WAN link and hostB's
+    for (const line of stats) {
+      // SYN, SYN-ACK, ACK, the line, the RST each way at least
+      expect(line.frames).toBeGreaterThanOrEqual(6);
+      // root: the delay line runs SCHED_FIFO, so it wakes when a frame is due whatever else the cores do
+      expect(line.realtime).toBe(true);
+      expect(line.readLagMs).not.toBeNull();
+      // sent within 2 ms of due (measured ~0.1 ms; a loaded machine's reads are late by more, and do not count
+      // since frames are due from the kernel's stamp). bench/delay-line.ts measures the whole dial.
+      expect(line.sendLateMs?.median).toBeLessThan(2);
+    }
+    console.info(`delay lines: ${JSON.stringify(stats)}`);
   });
 
   it('forwards a bulk transfer intact (whole frames: offloads are off)', async () => {

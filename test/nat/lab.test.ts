@@ -91,6 +91,22 @@ describe.skipIf(!ok)('NAT lab', () => {
     expect(unsolicited).toMatchObject({ ok: false, code: 'ETIMEDOUT' });
   });
 
+  it('sequential mapping with rst filtering: the SYNs it refuses take no port', async () => {
+    lab = await createLab({ a: { mapping: 'sequential', filtering: 'rst' }, b: 'public' });
+    const [server, hostA] = await Promise.all([startProbe(lab, 'server'), startProbe(lab, 'hostA')]);
+    expect((await server.listen(SERVER_PORT)).ok).toBe(true);
+    const dial = (localPort: number) =>
+      hostA.dial(lab!.server.address, SERVER_PORT, { localPort }).then(seen);
+    const first = await dial(LOCAL_PORT);
+    // a peer's SYNs to ports without a mapping (an RST ping-pong towards predicted ports): each one refused
+    for (let i = 0; i < 5; i++) {
+      const refused = await server.dial(lab.natA!.publicAddress, first.port + 50, { timeoutMs: 1500 });
+      expect(refused).toMatchObject({ ok: false, code: 'ECONNREFUSED' });
+    }
+    // the nftables RST of each refusal once went through the snat rule and drew a port: this was first + 6
+    expect((await dial(LOCAL_PORT + 1)).port).toBe(first.port + 1);
+  });
+
   it('range mapping picks ports inside its small range', async () => {
     const { ports, unsolicited } = await natScenario({ mapping: 'range', filtering: 'drop' });
     for (const port of ports) {

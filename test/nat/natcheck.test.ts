@@ -52,6 +52,16 @@ describe.skipIf(!ok)('ice-tcp natcheck inside the lab', () => {
     });
   });
 
+  it('range NAT (a random port among 10 per connection): range, the span inside it, needs prediction', async () => {
+    const r = await natcheck('range', 'one');
+    // five probes one after another; 1.3 % of such bursts look sequential (simulated, nat-behaviour.ts)
+    expect(r.allocation).toMatchObject({ kind: 'range' });
+    if (r.allocation.kind !== 'range') return;
+    expect(r.allocation.low).toBeGreaterThanOrEqual(20000);
+    expect(r.allocation.high).toBeLessThanOrEqual(20009);
+    expect(r.traversal).not.toBe('needs-relay');
+  });
+
   it('sequential NAT: endpoint-dependent, sequential with delta +1, needs prediction', async () => {
     const r = await natcheck('sequential', 'one');
     expect(r).toMatchObject({

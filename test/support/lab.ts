@@ -12,10 +12,10 @@
  * NAT and br0. The NAT kinds and their rulesets are in nat-rules.ts.
  */
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
-import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { type DelayLineChild, type DelayLineStats, readyDelayLine } from './delay-line-child.js';
 import { type LabNat, type NatOptions, natRuleset, resolveNat } from './nat-rules.js';
 import {
   bridgeTokens,
@@ -94,6 +94,8 @@ export interface Lab {
   readonly namespaces: Readonly<Partial<Record<LabNode, string>>>;
   /** Runs a command on `node`, resolves with its stdout, rejects on a non-zero exit. */
   exec(node: LabNode, cmd: string, args: readonly string[], input?: string): Promise<string>;
+  /** What each delay line measured so far (none without `rttMs`). */
+  delayLineStats(): Promise<DelayLineStats[]>;
   /** Spawns a command on `node`; the lab kills it on `destroy()`. */
   spawn(node: LabNode, cmd: string, args: readonly string[], options?: SpawnOptions): ChildProcess;
   /** Kills what the lab spawned and deletes its namespaces; safe to call twice. */
@@ -344,19 +346,8 @@ async function offloadsOff(ns: string): Promise<void> {
 }
 
 /** Starts one delay line per delay namespace and resolves once each is forwarding. */
-async function startDelayLines(p: Plan, spawnChild: (ns: string) => ChildProcess): Promise<void> {
-  await Promise.all(
-    delayNamespaces(p).map(async (ns) => {
-      const child = spawnChild(ns);
-      const [line] = (await Promise.race([
-        once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), 'line'),
-        once(child, 'exit').then(() => {
-          throw new Error(`lab: the delay line in ${ns} exited before it was ready`);
-        }),
-      ])) as [string];
-      if (line !== 'ready') throw new Error(`lab: the delay line in ${ns} said ${line}`);
-    }),
-  );
+function startDelayLines(p: Plan, spawnChild: (ns: string) => ChildProcess): Promise<DelayLineChild[]> {
+  return Promise.all(delayNamespaces(p).map((ns) => readyDelayLine(ns, spawnChild(ns))));
 }
 
 /**
@@ -400,6 +391,7 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
   if (stale.length > 0) await deleteNamespaces(stale);
 
   const children = new Set<ChildProcess>();
+  let delayLines: DelayLineChild[] = [];
   let destroyed = false;
   const killAll = (): void => {
     for (const child of children)
@@ -414,7 +406,7 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
 
   try {
     await build(p);
-    await startDelayLines(p, (ns) => {
+    delayLines = await startDelayLines(p, (ns) => {
       const child = spawnIn(ns, '/usr/bin/python3', [DELAY_LINE_SCRIPT, 'near', 'far', String(p.delayMs)]);
       child.stderr?.resume();
       children.add(child);
@@ -443,6 +435,7 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
     hosts: { hostA: p.hostA, hostB: p.hostB },
     namespaces,
     exec: (node, cmd, args, input) => execIn(nsOf(node), cmd, args, input),
+    delayLineStats: () => Promise.all(delayLines.map((d) => d.stats())),
     spawn(node, cmd, args, spawnOptions) {
       if (destroyed) throw new Error('lab: destroyed');
       const child = spawnIn(nsOf(node), cmd, args, spawnOptions);
@@ -478,6 +471,8 @@ export interface ProbeAnswer {
   localPort?: number;
   /** 'dial': the line the far probe sent: how it saw us, `<address>:<port>`. */
   line?: string;
+  /** 'dial': connect to that line, as timed inside the probe (2 round trips: the line follows the accept). */
+  elapsedMs?: number;
   /** Error code on failure: ECONNREFUSED, ETIMEDOUT (our own timeout), EADDRINUSE, ... */
   code?: string;
 }

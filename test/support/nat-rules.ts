@@ -136,9 +136,14 @@ function mappingRules(nat: LabNat): string[] {
         { length: nat.sequentialCount },
         (_, i) => `${i} : ${nat.sequentialBase + i * nat.sequentialStep}`,
       );
+      // `ct direction original`: only flows that leave through us take a port. Without it the RST of `reject`
+      // (filtering 'rst') to a refused inbound SYN went through this rule too, and every SYN a peer sent to a
+      // port without a mapping moved the counter on: a peer's RST ping-pong towards the predicted ports walked
+      // them away faster than our own flows (seen in the matrix cell sequential+rst <-> preserve+rst). A NAT
+      // allocates ports to outbound mappings, not to the SYNs it refuses.
       return [
-        `    ${tcpUdp} snat to ${nat.wan} : numgen inc mod ${nat.sequentialCount} map { ${entries.join(', ')} }`,
-        '    oifname "wan" masquerade',
+        `    oifname "wan" ct direction original meta l4proto { tcp, udp } snat to ${nat.wan} : numgen inc mod ${nat.sequentialCount} map { ${entries.join(', ')} }`,
+        '    oifname "wan" ct direction original masquerade',
       ];
     }
     case 'range':
