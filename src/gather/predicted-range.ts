@@ -8,6 +8,8 @@ export interface RangePrediction {
   address: string;
   /** The window's ports (nat-behaviour.ts rangeWindow), measured srflx ports already left out. */
   ports: readonly number[];
+  /** The ports the probes spanned (the window is this, widened): the likeliest, so ranked first. */
+  span: { low: number; high: number };
   /** The address's one S-O host port: every later flow of it gets one of the range's ports. */
   base: SimultaneousOpenPort;
   baseAddress: string;
@@ -28,6 +30,10 @@ export interface RangePrediction {
  */
 export function emitRangePredicted(p: RangePrediction, onEndpoint: (endpoint: LocalEndpoint) => void): void {
   for (const external of p.ports) {
+    // The peer checks these one per Ta (5 ms) in priority order, and which one our flow draws is chance: the
+    // spanned ports first, then the widening by distance from the span, so the likely ports are not checked
+    // after the unlikely ones (ascending, the low widening came first: ~20 ms of 75 in the lab's range cell).
+    const outside = Math.max(0, p.span.low - external, external - p.span.high);
     const candidate = makeLocalCandidate({
       id: p.nextId(),
       type: 'srflx',
@@ -36,7 +42,7 @@ export function emitRangePredicted(p: RangePrediction, onEndpoint: (endpoint: Lo
       port: external,
       baseAddress: p.baseAddress,
       basePort: p.base.port,
-      otherPreference: p.otherPreference,
+      otherPreference: Math.max(0, p.otherPreference - outside),
       // one foundation per port: a shared one would leave all but one of the peer's pairs frozen, and the
       // peer must dial every port at once (RFC 8445 §6.1.2.6)
       serverAddress: `${p.serverHost}#range${external}`,

@@ -67,7 +67,8 @@ export async function gatherSequentialPredicted(
     const ports = rangeWindow(allocation).filter((p) => !options.measuredPorts.has(p));
     const { baseAddress, otherPreference, nextId } = options;
     const rest = { baseAddress, otherPreference, nextId, serverHost: options.server.host };
-    emitRangePredicted({ ...rest, address: last.address, ports, base: options.baseSo }, onEndpoint);
+    const span = { low: allocation.low, high: allocation.high };
+    emitRangePredicted({ ...rest, address: last.address, ports, span, base: options.baseSo }, onEndpoint);
     return;
   }
   if (allocation.kind !== 'sequential' || !last) return;

@@ -156,6 +156,18 @@ describe('port-range prediction', () => {
     expect(new Set(endpoints.map((e) => e.candidate.foundation)).size).toBe(expected.length);
   });
 
+  it('ranks the spanned ports above the widening, the nearer widening above the farther', async () => {
+    // the peer checks them one per Ta in priority order, and the flow's port is likeliest inside the span
+    const { endpoints } = await predictRange([20003, 20007, 20001, 20009, 20004]);
+    const byPriority = [...endpoints]
+      .sort((x, y) => y.candidate.priority - x.candidate.priority || x.candidate.port - y.candidate.port)
+      .map((e) => e.candidate.port);
+    expect(byPriority).toEqual([
+      20001, 20002, 20003, 20004, 20005, 20006, 20007, 20008, 20009, 20000, 20010, 19999, 20011, 19998, 20012,
+      19997, 20013, 19996, 20014,
+    ]);
+  });
+
   it('offers nothing for a random NAT, nor without the S-O port to offer them on', async () => {
     const random = [41234, 5077, 60001, 12000, 33333, 8000, 61000, 2000, 45000, 30001];
     expect((await predictRange(random)).endpoints).toEqual([]);
