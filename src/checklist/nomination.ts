@@ -41,6 +41,13 @@ export function nominationWaitFor(
 
 /** Slack on top of the round trips a better pair is owed (`betterPairDueAt`): timers on a loaded event loop. */
 export const STALE_CHECK_FLOOR_MS = 10;
+/**
+ * Round-trip times a better pair is owed per round trip of its check: RFC 6298 §2.2's first retransmission
+ * timeout from one sample R, R + 4·(R/2) = 3R. With 1R, public <-> public at 20 ms RTT on a loaded CI runner
+ * nominated the peer's connection to our passive candidate while our own dial to its passive one, the better
+ * pair, was answering a few ms late.
+ */
+export const STALE_CHECK_RTT_FACTOR = 3;
 
 /**
  * Round trips a check takes: a connection opened for it (active or S-O, first check) costs one more than a
@@ -53,7 +60,8 @@ function checkRoundTrips(pair: CandidatePair): number {
 /**
  * Until when a better pair than `best` holds its nomination (Infinity: until the overall wait ends). A pair
  * is worth waiting for only while its check is genuinely in flight. Its time is `best`'s measured check time,
- * scaled by the round trips each check takes, plus `STALE_CHECK_FLOOR_MS`, from when its own check went out:
+ * scaled by the round trips each check takes, `STALE_CHECK_RTT_FACTOR` times, plus `STALE_CHECK_FLOOR_MS`, from
+ * when its own check went out:
  * a better pair checked first over a path no longer than `best`'s (a LAN host pair against the hairpin through
  * the NAT, a host pair against a reflexive one) has answered by then if it ever answers soon (its SYN was
  * dropped, or lost: the kernel re-sends it after 1 s, and like libnice and pion we then take the lower pair),
@@ -69,7 +77,7 @@ function betterPairDueAt(pair: CandidatePair, best: CandidatePair, pairs: readon
   const inFlightSince = (p: CandidatePair) =>
     p.state === 'in-progress' && p.lastCheckAt !== undefined ? p.lastCheckAt : undefined;
   const dueFrom = (p: CandidatePair, since: number) =>
-    since + perRoundTrip * checkRoundTrips(p) + STALE_CHECK_FLOOR_MS;
+    since + STALE_CHECK_RTT_FACTOR * perRoundTrip * checkRoundTrips(p) + STALE_CHECK_FLOOR_MS;
   const own = inFlightSince(pair);
   if (own !== undefined) return dueFrom(pair, own);
   if (pair.state !== 'frozen') return Number.POSITIVE_INFINITY;

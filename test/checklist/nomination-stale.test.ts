@@ -23,16 +23,16 @@ const nominations = (list: Checklist, now: number) =>
     .map((c) => c.pairId);
 
 describe('nomination stops waiting for a better pair whose check is not coming', () => {
-  it('nominates the hairpin pair once the host check, sent first, has had its round trips + 10 ms, not after nominationWaitMs', () => {
+  it('nominates the hairpin pair once the host check, sent first, has had 3x its round trips + 10 ms, not after nominationWaitMs', () => {
     const list = hairpin();
     list.start(0);
     expect(checks(list.poll(0)).map((c) => c.pairId)).toEqual(['L|host']);
     expect(checks(list.poll(5)).map((c) => c.pairId)).toEqual(['L|srflx']);
     list.onCheckSuccess('L|srflx', 15); // rtt 10 ms
     expect(nominations(list, 15)).toEqual([]);
-    expect(list.nextWakeup()).toBe(20); // both checks dial: the host check went out at 0, 0 + 10 + 10
-    expect(nominations(list, 19)).toEqual([]);
-    expect(nominations(list, 20)).toEqual(['L|srflx']);
+    expect(list.nextWakeup()).toBe(40); // both checks dial: the host check went out at 0, 0 + 3 x 10 + 10
+    expect(nominations(list, 39)).toEqual([]);
+    expect(nominations(list, 40)).toEqual(['L|srflx']);
   });
 
   it('a better pair whose check went out late (trickle) gets its own time from then, and wins if it answers', () => {
@@ -48,7 +48,7 @@ describe('nomination stops waiting for a better pair whose check is not coming',
     expect(checks(list.poll(20)).map((c) => c.pairId)).toEqual(['L|host']);
     list.onCheckSuccess('L|srflx', 40); // rtt 40 ms
     expect(nominations(list, 40)).toEqual([]);
-    expect(list.nextWakeup()).toBe(70); // 20 + 40 + 10
+    expect(list.nextWakeup()).toBe(150); // 20 + 3 x 40 + 10
     list.onCheckSuccess('L|host', 100);
     expect(nominations(list, 100)).toEqual(['L|host']);
   });
@@ -69,8 +69,8 @@ describe('nomination stops waiting for a better pair whose check is not coming',
     expect(list.getPair('L2|host')?.state).toBe('frozen');
     list.onCheckSuccess('L|srflx', 15);
     expect(nominations(list, 15)).toEqual([]);
-    expect(list.nextWakeup()).toBe(20);
-    expect(nominations(list, 20)).toEqual(['L|srflx']);
+    expect(list.nextWakeup()).toBe(40);
+    expect(nominations(list, 40)).toEqual(['L|srflx']);
   });
 
   it('waits for a better pair that the peer’s check came through', () => {
@@ -122,8 +122,41 @@ describe('nomination stops waiting for a better pair whose check is not coming',
     expect(checks(list.poll(5)).map((c) => c.pairId)).toEqual([pairId]);
     list.onCheckSuccess(pairId, 15);
     expect(nominations(list, 15)).toEqual([]);
-    expect(list.nextWakeup()).toBe(30); // A|pas dials: 0 + 2 x 10 + 10
-    expect(nominations(list, 30)).toEqual([pairId]);
+    expect(list.nextWakeup()).toBe(70); // A|pas dials: 0 + 3 x 2 x 10 + 10
+    expect(nominations(list, 69)).toEqual([]);
+    expect(nominations(list, 70)).toEqual([pairId]);
+  });
+
+  it('a better pair answering late by load, within three round-trip times (RFC 6298 first RTO), still wins', () => {
+    // public <-> public at 20 ms RTT on a loaded CI runner: the peer's active connection to our passive candidate
+    // answered in 1 RTT; our own dial to its passive candidate, sent first, took 2 RTT plus some load
+    const list = new Checklist(testConfig({ nominationWaitMs: 800 }));
+    list.addLocalCandidate(localCandidate('A', { tcpType: 'active', otherPreference: 2 }), 0);
+    list.addLocalCandidate(localCandidate('P', { tcpType: 'passive', port: 40000 }), 0);
+    list.addRemoteCandidate(remoteCandidate({ id: 'pas', tcpType: 'passive', foundation: 'H' }), 0);
+    list.addRemoteCandidate(remoteCandidate({ id: 'act', tcpType: 'active', foundation: 'H' }), 0);
+    list.getPair('A|pas')!.priority = list.getPair('P|act')!.priority + 1n;
+    list.start(0);
+    list.poll(0); // A|pas dials
+    const inbound = list.onIncomingCheck(
+      {
+        localCandidateId: 'P',
+        remoteAddress: '10.0.0.2',
+        remotePort: 41000,
+        remoteTcpType: 'active',
+        priority: 1,
+        useCandidate: false,
+        iceControlled: 1n,
+      },
+      20,
+    );
+    const pairId = (inbound as { pairId: string }).pairId;
+    list.poll(25); // the triggered check on the peer's connection
+    list.onCheckSuccess(pairId, 45); // 20 ms
+    expect(nominations(list, 45)).toEqual([]);
+    expect(nominations(list, 60)).toEqual([]); // 2 RTT + 10 ms, where load may still hold the answer
+    list.onCheckSuccess('A|pas', 62);
+    expect(nominations(list, 62)).toEqual(['A|pas']);
   });
 
   it('keeps nominationWaitMs as the bound when the better pair is still within its time', () => {
@@ -137,7 +170,7 @@ describe('nomination stops waiting for a better pair whose check is not coming',
     list.poll(100); // L|srflx
     list.addRemoteCandidate(remoteCandidate({ id: 'host', tcpType: 'so', foundation: 'H' }), 400);
     list.poll(400); // L|host
-    list.onCheckSuccess('L|srflx', 600); // rtt 500 ms: L|host may answer until 400 + 500 + 10
+    list.onCheckSuccess('L|srflx', 600); // rtt 500 ms: L|host may answer until 400 + 3 x 500 + 10
     expect(nominations(list, 600)).toEqual([]);
     expect(list.nextWakeup()).toBe(900);
     expect(nominations(list, 899)).toEqual([]);
