@@ -11,9 +11,8 @@ import { readdirSync } from 'node:fs';
 import os from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { IceAgent, IceTcpMux } from '../src/index.js';
-import { attachSignaller } from '../src/signalling/attach.js';
-import { createInMemorySignallerPair } from '../src/signalling/in-memory.js';
+import { IceTcpMux } from '../src/index.js';
+import { connectAndPing, muxPair } from '../test/support/mux-pair.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -63,29 +62,12 @@ async function checkpoint(mux: IceTcpMux, sessions: number): Promise<Checkpoint>
 let failures = 0;
 
 async function session(mux: IceTcpMux): Promise<void> {
-  const srv = new IceAgent({
-    ...PATIENT,
-    mux,
-    role: 'controlled',
-    tcpTypes: ['passive'],
-    addresses: ['127.0.0.1'],
-  });
-  const cli = new IceAgent({
-    ...PATIENT,
-    role: 'controlling',
-    tcpTypes: ['active'],
-    addresses: ['127.0.0.1'],
-  });
+  const pair = muxPair({ ...PATIENT, mux });
+  const { srv, cli } = pair;
   srv.on('error', () => undefined);
   cli.on('error', () => undefined);
-  const [a, b] = createInMemorySignallerPair();
-  attachSignaller(srv, a);
-  attachSignaller(cli, b);
   try {
-    const [c, s] = await Promise.all([cli.connect(), srv.connect()]);
-    const got = new Promise((resolve) => s.once('packet', resolve));
-    c.send(Buffer.from('x'));
-    await got;
+    await connectAndPing(pair);
   } catch {
     failures++;
   } finally {

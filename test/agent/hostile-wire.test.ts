@@ -11,6 +11,7 @@ import {
   StunMethod,
   shortTermKey,
 } from '../../src/stun/public.js';
+import { peerCheckFrame } from '../support/peer-check.js';
 import { agentPair } from './helpers.js';
 
 /**
@@ -55,26 +56,12 @@ function exchange(port: number, bytes: Buffer): Promise<Buffer | 'closed'> {
   });
 }
 
-function validCheck(agent: IceAgent): Buffer {
-  return encodeFrame(
-    buildCheckRequest({
-      localUfrag: 'peer',
-      remoteUfrag: agent.localParameters.ufrag,
-      remotePwd: agent.localParameters.pwd,
-      priority: 1234,
-      role: 'controlling',
-      tieBreaker: 42n,
-      useCandidate: false,
-    }).bytes,
-  );
-}
-
 describe('hostile input on the wire', () => {
   it('a check whose USERNAME is not UTF-8 is dropped with its connection, and the agent carries on', async () => {
     const { agent, port } = await passiveAgent();
     expect(await exchange(port, encodeFrame(badUsernameRequest()))).toBe('closed');
     expect(agent.getStats().droppedMessages).toBe(1);
-    const ok = await exchange(port, validCheck(agent));
+    const ok = await exchange(port, peerCheckFrame(agent));
     expect(StunMessage.decode(ok as Buffer).isSuccess()).toBe(true);
   });
 

@@ -1,9 +1,9 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildCheckRequest } from '../../src/agent/check-messages.js';
-import { encodeFrame, Rfc4571Deframer } from '../../src/framing/public.js';
+import { Rfc4571Deframer } from '../../src/framing/public.js';
 import { IceAgent } from '../../src/index.js';
 import { StunMessage } from '../../src/stun/public.js';
+import { peerCheckFrame } from '../support/peer-check.js';
 
 /**
  * The peer's S-O connection reached our S-O port (its listener, up while another dial waits) before our own
@@ -107,16 +107,7 @@ describe('an S-O connection accepted before our dial of its pair', () => {
     // only now the agent learns that candidate and starts its own check of the pair
     agent.addRemoteCandidate(candidate(peerPort, 1_000_000_000));
     await checking(agent, peerPort);
-    const check = buildCheckRequest({
-      localUfrag: 'peer',
-      remoteUfrag: agent.localParameters.ufrag,
-      remotePwd: agent.localParameters.pwd,
-      priority: 1234,
-      role: 'controlling',
-      tieBreaker: 42n,
-      useCandidate: false,
-    });
-    socket.write(encodeFrame(check.bytes));
+    socket.write(peerCheckFrame(agent));
     // our check's answer, then the agent's own check of the pair on the same connection
     const answer = await next();
     expect(answer).not.toBe('closed');

@@ -17,6 +17,39 @@ function hairpin(overrides = {}): Checklist {
   return list;
 }
 
+/**
+ * Our active and passive candidates against the peer's passive and active ones, one foundation: our dial to its
+ * passive candidate (A|pas) ranks above the pair over its connection to our passive one. Started at 0.
+ */
+function activeAndPassive(): Checklist {
+  const list = new Checklist(testConfig({ nominationWaitMs: 800 }));
+  list.addLocalCandidate(localCandidate('A', { tcpType: 'active', otherPreference: 2 }), 0);
+  list.addLocalCandidate(localCandidate('P', { tcpType: 'passive', port: 40000 }), 0);
+  list.addRemoteCandidate(remoteCandidate({ id: 'pas', tcpType: 'passive', foundation: 'H' }), 0);
+  list.addRemoteCandidate(remoteCandidate({ id: 'act', tcpType: 'active', foundation: 'H' }), 0);
+  list.getPair('A|pas')!.priority = list.getPair('P|act')!.priority + 1n;
+  list.start(0);
+  return list;
+}
+
+/** The peer's active candidate connects to our passive one at `now` and its check passes: the new pair's id. */
+function peerConnects(list: Checklist, now: number): string {
+  const inbound = list.onIncomingCheck(
+    {
+      localCandidateId: 'P',
+      remoteAddress: '10.0.0.2',
+      remotePort: 41000,
+      remoteTcpType: 'active',
+      priority: 1,
+      useCandidate: false,
+      iceControlled: 1n,
+    },
+    now,
+  );
+  expect(inbound).toMatchObject({ response: 'success' });
+  return (inbound as { pairId: string }).pairId;
+}
+
 const nominations = (list: Checklist, now: number) =>
   checks(list.poll(now))
     .filter((c) => c.useCandidate)
@@ -97,28 +130,9 @@ describe('nomination stops waiting for a better pair whose check is not coming',
 
   it('a check over a connection already there is owed one round trip, a dial two', () => {
     // our passive candidate's pair, checked over the connection the peer opened: one round trip of 10 ms
-    const list = new Checklist(testConfig({ nominationWaitMs: 800 }));
-    list.addLocalCandidate(localCandidate('A', { tcpType: 'active', otherPreference: 2 }), 0);
-    list.addLocalCandidate(localCandidate('P', { tcpType: 'passive', port: 40000 }), 0);
-    list.addRemoteCandidate(remoteCandidate({ id: 'pas', tcpType: 'passive', foundation: 'H' }), 0);
-    list.addRemoteCandidate(remoteCandidate({ id: 'act', tcpType: 'active', foundation: 'H' }), 0);
-    list.getPair('A|pas')!.priority = list.getPair('P|act')!.priority + 1n;
-    list.start(0);
+    const list = activeAndPassive();
     expect(checks(list.poll(0)).map((c) => c.pairId)).toEqual(['A|pas']);
-    const inbound = list.onIncomingCheck(
-      {
-        localCandidateId: 'P',
-        remoteAddress: '10.0.0.2',
-        remotePort: 41000,
-        remoteTcpType: 'active',
-        priority: 1,
-        useCandidate: false,
-        iceControlled: 1n,
-      },
-      2,
-    );
-    expect(inbound).toMatchObject({ response: 'success' });
-    const pairId = (inbound as { pairId: string }).pairId;
+    const pairId = peerConnects(list, 2);
     expect(checks(list.poll(5)).map((c) => c.pairId)).toEqual([pairId]);
     list.onCheckSuccess(pairId, 15);
     expect(nominations(list, 15)).toEqual([]);
@@ -130,27 +144,9 @@ describe('nomination stops waiting for a better pair whose check is not coming',
   it('a better pair answering late by load, within three round-trip times (RFC 6298 first RTO), still wins', () => {
     // public <-> public at 20 ms RTT on a loaded CI runner: the peer's active connection to our passive candidate
     // answered in 1 RTT; our own dial to its passive candidate, sent first, took 2 RTT plus some load
-    const list = new Checklist(testConfig({ nominationWaitMs: 800 }));
-    list.addLocalCandidate(localCandidate('A', { tcpType: 'active', otherPreference: 2 }), 0);
-    list.addLocalCandidate(localCandidate('P', { tcpType: 'passive', port: 40000 }), 0);
-    list.addRemoteCandidate(remoteCandidate({ id: 'pas', tcpType: 'passive', foundation: 'H' }), 0);
-    list.addRemoteCandidate(remoteCandidate({ id: 'act', tcpType: 'active', foundation: 'H' }), 0);
-    list.getPair('A|pas')!.priority = list.getPair('P|act')!.priority + 1n;
-    list.start(0);
+    const list = activeAndPassive();
     list.poll(0); // A|pas dials
-    const inbound = list.onIncomingCheck(
-      {
-        localCandidateId: 'P',
-        remoteAddress: '10.0.0.2',
-        remotePort: 41000,
-        remoteTcpType: 'active',
-        priority: 1,
-        useCandidate: false,
-        iceControlled: 1n,
-      },
-      20,
-    );
-    const pairId = (inbound as { pairId: string }).pairId;
+    const pairId = peerConnects(list, 20);
     list.poll(25); // the triggered check on the peer's connection
     list.onCheckSuccess(pairId, 45); // 20 ms
     expect(nominations(list, 45)).toEqual([]);

@@ -1,9 +1,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { IceAgent, IceTcpMux } from '../../src/index.js';
-import { attachSignaller } from '../../src/signalling/attach.js';
-import { createInMemorySignallerPair } from '../../src/signalling/in-memory.js';
+import { type IceAgent, IceTcpMux } from '../../src/index.js';
+import { connectAndPing, muxPair } from '../support/mux-pair.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -29,28 +28,11 @@ async function round(mux: IceTcpMux): Promise<WeakRef<IceAgent>[]> {
   const refs: WeakRef<IceAgent>[] = [];
   await Promise.all(
     Array.from({ length: PER_ROUND }, async () => {
-      const srv = new IceAgent({
-        ...PATIENT,
-        mux,
-        role: 'controlled',
-        tcpTypes: ['passive'],
-        addresses: ['127.0.0.1'],
-      });
-      const cli = new IceAgent({
-        ...PATIENT,
-        role: 'controlling',
-        tcpTypes: ['active'],
-        addresses: ['127.0.0.1'],
-      });
-      const [a, b] = createInMemorySignallerPair();
-      attachSignaller(srv, a);
-      attachSignaller(cli, b);
+      const pair = muxPair({ ...PATIENT, mux });
+      const { srv, cli } = pair;
       refs.push(new WeakRef(srv), new WeakRef(cli));
       try {
-        const [c, s] = await Promise.all([cli.connect(), srv.connect()]);
-        const got = new Promise((resolve) => s.once('packet', resolve));
-        c.send(Buffer.from('x'));
-        await got;
+        await connectAndPing(pair);
       } finally {
         cli.close();
         srv.close();

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { IceAgent, type IceAgentOptions, IceTcpMux } from '../../src/index.js';
-import { attachSignaller } from '../../src/signalling/attach.js';
-import { createInMemorySignallerPair } from '../../src/signalling/in-memory.js';
+import { type IceAgentOptions, IceTcpMux } from '../../src/index.js';
+import { muxPair } from '../support/mux-pair.js';
 
 let cleanup: Array<() => unknown> = [];
 afterEach(async () => {
@@ -40,15 +39,10 @@ function stallTurns(turns: number, stallMs: number): Promise<void> {
  * client, each pair signalled in memory and connecting: one outcome per agent, `'connected'` or its error code.
  */
 function connectSessions(count: number, server: IceAgentOptions): Array<Promise<string>> {
-  const { mux: _mux, ...client } = server;
   return Array.from({ length: count }, () => {
-    const srv = new IceAgent({ ...server, role: 'controlled', tcpTypes: ['passive'] });
-    const cli = new IceAgent({ ...client, role: 'controlling', tcpTypes: ['active'] });
+    const { srv, cli } = muxPair(server);
     srv.on('error', () => undefined);
     cli.on('error', () => undefined);
-    const [a, b] = createInMemorySignallerPair();
-    attachSignaller(srv, a);
-    attachSignaller(cli, b);
     cleanup.push(() => {
       srv.close();
       cli.close();

@@ -2,11 +2,10 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeFrame } from '../../src/framing/index.js';
 import { IceAgent, type IceAgentOptions, IceTcpMux } from '../../src/index.js';
-import { attachSignaller } from '../../src/signalling/attach.js';
-import { createInMemorySignallerPair } from '../../src/signalling/in-memory.js';
 import { StunClass, StunMessageBuilder, StunMethod } from '../../src/stun/index.js';
 import { roundTrip } from '../agent/helpers.js';
 import { nextPathChange } from '../agent/restart-helpers.js';
+import { muxPair } from '../support/mux-pair.js';
 
 const WAIT = 20_000;
 
@@ -36,25 +35,8 @@ async function openMux(options: ConstructorParameters<typeof IceTcpMux>[0] = {})
 /** Deadlines a loaded 2-core machine does not miss: these tests are about routing, not speed. */
 const PATIENT: IceAgentOptions = { checkTimeoutMs: 20_000, unauthenticatedTimeoutMs: 20_000 };
 
-function session(mux: IceTcpMux, server: IceAgentOptions = {}, client: IceAgentOptions = {}) {
-  const srv = new IceAgent({
-    ...PATIENT,
-    mux,
-    role: 'controlled',
-    tcpTypes: ['passive'],
-    addresses: ['127.0.0.1'],
-    ...server,
-  });
-  const cli = new IceAgent({
-    ...PATIENT,
-    role: 'controlling',
-    tcpTypes: ['active'],
-    addresses: ['127.0.0.1'],
-    ...client,
-  });
-  const [a, b] = createInMemorySignallerPair();
-  attachSignaller(srv, a);
-  attachSignaller(cli, b);
+function session(mux: IceTcpMux) {
+  const { srv, cli } = muxPair({ ...PATIENT, mux });
   cleanup.push(() => {
     srv.close();
     cli.close();
