@@ -18,6 +18,7 @@
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -203,6 +204,17 @@ class Pair {
     this.sender.send({ op: 'cpu' });
     const { cpu, sys } = await this.sender.next('cpu');
     const wall = Number(BigInt(received.endNs) - BigInt(sent.startNs)) / 1e9;
+    perfWindows.push({
+      label: this.label,
+      workload,
+      writeSize,
+      bytes: total,
+      measured: measuring,
+      sendPid: this.sender.child.pid ?? 0,
+      recvPid: this.receiver.child.pid ?? 0,
+      startNs: sent.startNs,
+      endNs: received.endNs,
+    });
     return {
       wall,
       cpuSend: cpu,
@@ -227,6 +239,15 @@ class Pair {
     await Promise.all([once(this.sender.child, 'exit'), once(this.receiver.child, 'exit')]);
   }
 }
+
+/**
+ * Every run's transfer window (CLOCK_MONOTONIC ns, as `process.hrtime` and `perf record -k CLOCK_MONOTONIC` count)
+ * with its worker pids, written to BENCH_PERF_WINDOWS at the end: bench/throughput-perf.ts attributes a system-wide
+ * perf profile's samples to the transfers with it (warm-ups flagged `measured: false`).
+ */
+const perfWindows: Array<Record<string, unknown>> = [];
+/** True while compare() runs measured runs (not warm-ups). */
+let measuring = false;
 
 const round = (value: number, digits = 3): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
@@ -257,6 +278,7 @@ async function compare(
       for (let k = 0; k < pairs.length; k++) pairs[k] = await (pairs[k] as Pair).reopen();
       await warm();
     }
+    measuring = true;
     for (let k = 0; k < pairs.length; k++) {
       const index = (i + k) % pairs.length;
       (timings[index] as Timing[]).push(await (pairs[index] as Pair).run(workload, total, writeSize));
@@ -265,6 +287,7 @@ async function compare(
       (p, k) => `${p.label} ${(total / (timings[k] as Timing[])[i]!.wall / 1e6).toFixed(2)}M/s`,
     );
     process.stderr.write(`${name} run ${i + 1}: ${line.join(', ')}\n`);
+    measuring = false;
   }
   const base = timings[0] as Timing[];
   const ratiosTo = (k: number, ts: Timing[]) => ts.map((t, i) => (timings[k] as Timing[])[i]!.wall / t.wall);
@@ -497,5 +520,7 @@ if (values.relay) {
 }
 
 result.loadAverageAtEnd = os.loadavg().map((l) => round(l, 2));
+if (process.env.BENCH_PERF_WINDOWS)
+  writeFileSync(process.env.BENCH_PERF_WINDOWS, JSON.stringify(perfWindows));
 console.log(JSON.stringify(result, null, 2));
 process.exit(0);

@@ -28,6 +28,11 @@ export interface RunCellOptions {
   bytes?: number;
   /** Round-trip time the lab's delay lines add between hostA and hostB (`createLab`'s `rttMs`); default 0. */
   rttMs?: number;
+  /**
+   * Called once the lab exists, before the CLIs start (e.g. a packet capture, bench/lab-trace.ts); what it
+   * returns is awaited after both CLIs are done, before the lab goes.
+   */
+  onLab?: (lab: Lab) => Promise<() => Promise<void>>;
 }
 
 /** What one cell did. */
@@ -108,7 +113,9 @@ export async function runCell(cell: MatrixCell, options: RunCellOptions): Promis
   const lab = await createLab({ ...cell.lab, rttMs: options.rttMs ?? cell.lab.rttMs });
   const peers: LinePeer[] = [];
   let turn: Coturn | undefined;
+  let stopWatching: (() => Promise<void>) | undefined;
   try {
+    stopWatching = await options.onLab?.(lab);
     const [, coturn] = await Promise.all([startStunServer(lab), cell.turn ? startLabTurn(lab) : undefined]);
     turn = coturn;
     const bytes = String(options.bytes ?? 64 * 1024);
@@ -188,6 +195,7 @@ export async function runCell(cell: MatrixCell, options: RunCellOptions): Promis
   } finally {
     for (const p of peers) p.kill();
     try {
+      await stopWatching?.();
       await turn?.stop();
     } finally {
       await lab.destroy();
