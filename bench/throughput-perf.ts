@@ -236,16 +236,19 @@ function printTable(): void {
 }
 printTable();
 
-// the JIT symbol maps the workers left behind (--perf-basic-prof writes /tmp/perf-PID.map): kept with --out, for
-// a later `perf script -i DIR/perf.data`, removed otherwise
-if (values.out === undefined) for (const pid of byPid.keys()) rmSync(`/tmp/perf-${pid}.map`, { force: true });
+// the JIT symbol maps the workers left behind (--perf-basic-prof writes /tmp/perf-PID.map) and perf.data (~15 MB):
+// kept with --out, for a later `perf script -i DIR/perf.data`, removed otherwise
+if (values.out === undefined) {
+  for (const pid of byPid.keys()) rmSync(`/tmp/perf-${pid}.map`, { force: true });
+  rmSync(out, { recursive: true, force: true });
+}
 console.log(
   JSON.stringify(
     {
       command: `npx tsx bench/throughput-perf.ts -- ${passed.join(' ')}`,
       unit: 'CPU s per GB, from perf samples inside the measured transfers (warm-ups excluded)',
       freq,
-      perfData: data,
+      perfData: values.out === undefined ? null : data,
       loadAverage: benchResult.loadAverage,
       loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100),
       ...report,
