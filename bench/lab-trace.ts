@@ -10,7 +10,7 @@
  * nomination). Needs root, tcpdump and what the matrix needs.
  * Run: sudo npx tsx bench/lab-trace.ts [--cell 'public <-> public'] [--rtt 20] [--runs 5]
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { MATRIX_CELLS } from '../test/nat/cells.js';
 import { runCell } from '../test/nat/run-cell.js';
 import type { Lab } from '../test/support/lab.js';
+import { spawnIn } from '../test/support/netns.js';
 import { median } from './support.js';
 
 const { values } = parseArgs({
@@ -61,22 +62,11 @@ const MAGIC = 0x2112a442;
 
 /** Starts tcpdump in hostA's namespace; resolves with its stop function once it listens. */
 async function capture(lab: Lab, file: string): Promise<() => Promise<void>> {
-  const dump: ChildProcess = spawn(
-    'ip',
-    [
-      'netns',
-      'exec',
-      lab.hosts.hostA.namespace,
-      'tcpdump',
-      '-i',
-      'any',
-      '-n',
-      '--immediate-mode',
-      '-U',
-      '-w',
-      file,
-      'tcp',
-    ],
+  // --immediate-mode: without it a short capture's packets still sit in the ring buffer when SIGINT ends tcpdump
+  const dump: ChildProcess = spawnIn(
+    lab.hosts.hostA.namespace,
+    'tcpdump',
+    ['-i', 'any', '-n', '--immediate-mode', '-U', '-w', file, 'tcp'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   await new Promise<void>((resolve, reject) => {

@@ -13,7 +13,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { createServer, type Socket, connect as tcpConnect } from 'node:net';
+import { type Socket, connect as tcpConnect } from 'node:net';
 import os from 'node:os';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,7 @@ import { ResumableDuplex } from '../src/connection/resumable-duplex.js';
 import { mayBeStunFrame } from '../src/framing/index.js';
 import { shortTermKey } from '../src/stun/index.js';
 import { FramedConnection } from '../src/transport/index.js';
-import { median } from './support.js';
+import { loopbackListener, median } from './support.js';
 import { type RunCounts, runCounts, startCounts } from './throughput-probe.js';
 
 const { values } = parseArgs({
@@ -93,14 +93,9 @@ async function next(): Promise<ToWorker> {
 /** The receiver listens, the sender dials (as the bench's ICE pair: active -> passive). */
 async function connectWorker(role: string): Promise<Socket> {
   if (role === 'recv') {
-    const server = createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('no address');
-    const accepted = once(server, 'connection') as Promise<[Socket]>;
-    reply({ op: 'port', port: address.port });
-    const [socket] = await accepted;
+    const { server, port, accepted } = await loopbackListener();
+    reply({ op: 'port', port });
+    const socket = await accepted;
     server.close();
     return socket;
   }

@@ -1,4 +1,6 @@
 /** Small pieces every bench script uses. */
+import { once } from 'node:events';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { Candidate, IceAgent } from '../src/index.js';
 
 /** Median (mean of the middle two for an even count); NaN for none. */
@@ -26,4 +28,22 @@ export async function gathered(agent: IceAgent): Promise<Candidate[]> {
   });
   await agent.gather();
   return candidates;
+}
+
+/**
+ * A server listening on an ephemeral port of 127.0.0.1: its port, and the first connection it accepts (the benches'
+ * raw baselines and their worker pairs).
+ */
+export async function loopbackListener(): Promise<{
+  server: Server;
+  port: number;
+  accepted: Promise<Socket>;
+}> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no server address');
+  const accepted = (once(server, 'connection') as Promise<[Socket]>).then(([socket]) => socket);
+  return { server, port: address.port, accepted };
 }

@@ -8,10 +8,11 @@
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { createServer, type Socket, connect as tcpConnect } from 'node:net';
+import { type Socket, connect as tcpConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { IceAgentOptions, IceConnection, Signaller, SignalMessage } from '../src/index.js';
 import { TurnAllocation, type TurnPeerConnection, type TurnServerOptions } from '../src/turn/index.js';
+import { loopbackListener } from './support.js';
 import { countRead, type RunCounts, runCounts, startCounts } from './throughput-probe.js';
 
 /** How the two workers reach each other. */
@@ -206,14 +207,9 @@ async function setup(command: Extract<Command, { op: 'setup' }>): Promise<void> 
   if (command.transport === 'raw-onread') return rawOnread(command.role);
   if (command.transport === 'raw' || command.transport === 'raw-framed') {
     if (command.role === 'recv') {
-      const server = createServer();
-      server.listen(0, '127.0.0.1');
-      await once(server, 'listening');
-      const address = server.address();
-      if (address === null || typeof address === 'string') throw new Error('no server address');
-      const accepted = once(server, 'connection') as Promise<[Socket]>;
-      report({ op: 'listening', address: address.address, port: address.port });
-      const [socket] = await accepted;
+      const { server, port, accepted } = await loopbackListener();
+      report({ op: 'listening', address: '127.0.0.1', port });
+      const socket = await accepted;
       closeAll = () => server.close();
       return connected(socket, command.transport);
     }
@@ -251,14 +247,9 @@ let onreadBytes: ((count: number) => void) | undefined;
  */
 async function rawOnread(role: 'send' | 'recv'): Promise<void> {
   if (role === 'send') {
-    const server = createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('no server address');
-    const accepted = once(server, 'connection') as Promise<[Socket]>;
-    report({ op: 'listening', address: address.address, port: address.port });
-    const [socket] = await accepted;
+    const { server, port, accepted } = await loopbackListener();
+    report({ op: 'listening', address: '127.0.0.1', port });
+    const socket = await accepted;
     closeAll = () => server.close();
     return connected(socket, 'raw-onread');
   }

@@ -8,10 +8,10 @@
  * Run: npx tsx bench/throughput.ts [--runs 5] [--warmups 2] [--stream-mb 64] [--packets 100000]
  */
 import { once } from 'node:events';
-import { createServer, type Socket, connect as tcpConnect } from 'node:net';
+import { type Socket, connect as tcpConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { IceAgent, type IceConnection } from '../src/index.js';
-import { gathered, median } from './support.js';
+import { gathered, loopbackListener, median } from './support.js';
 
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -55,15 +55,10 @@ async function icePair(): Promise<{ a: IceConnection; b: IceConnection; close():
 
 /** A raw TCP connection on loopback, Nagle off as on the agents' sockets. */
 async function rawPair(): Promise<{ a: Socket; b: Socket; close(): void }> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no server address');
-  const accepted = once(server, 'connection') as Promise<[Socket]>;
-  const a = tcpConnect(address.port, '127.0.0.1');
+  const { server, port, accepted } = await loopbackListener();
+  const a = tcpConnect(port, '127.0.0.1');
   await once(a, 'connect');
-  const [b] = await accepted;
+  const b = await accepted;
   a.setNoDelay(true);
   b.setNoDelay(true);
   return {

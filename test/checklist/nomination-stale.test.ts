@@ -7,15 +7,24 @@ import { checks, localCandidate, remoteCandidate, testConfig } from './helpers.j
  * candidate (LAN isolation drops its SYNs: the check hangs) and its server-reflexive one (the hairpin answers).
  */
 function hairpin(overrides = {}): Checklist {
+  const list = againstSrflx(overrides);
+  list.addRemoteCandidate(hostSo(), 0);
+  return list;
+}
+
+/** Our S-O port against the peer's server-reflexive S-O candidate only; its host one may trickle in later. */
+function againstSrflx(overrides = {}): Checklist {
   const list = new Checklist(testConfig({ nominationWaitMs: 800, ...overrides }));
   list.addLocalCandidate(localCandidate('L', { tcpType: 'so' }), 0);
-  list.addRemoteCandidate(remoteCandidate({ id: 'host', tcpType: 'so', foundation: 'H' }), 0);
   list.addRemoteCandidate(
     remoteCandidate({ id: 'srflx', tcpType: 'so', type: 'srflx', address: '203.0.113.1', foundation: 'S' }),
     0,
   );
   return list;
 }
+
+/** The peer's host S-O candidate (pair `L|host`). */
+const hostSo = () => remoteCandidate({ id: 'host', tcpType: 'so', foundation: 'H' });
 
 /**
  * Our active and passive candidates against the peer's passive and active ones, one foundation: our dial to its
@@ -69,15 +78,10 @@ describe('nomination stops waiting for a better pair whose check is not coming',
   });
 
   it('a better pair whose check went out late (trickle) gets its own time from then, and wins if it answers', () => {
-    const list = new Checklist(testConfig({ nominationWaitMs: 800 }));
-    list.addLocalCandidate(localCandidate('L', { tcpType: 'so' }), 0);
-    list.addRemoteCandidate(
-      remoteCandidate({ id: 'srflx', tcpType: 'so', type: 'srflx', address: '203.0.113.1', foundation: 'S' }),
-      0,
-    );
+    const list = againstSrflx();
     list.start(0);
     expect(checks(list.poll(0)).map((c) => c.pairId)).toEqual(['L|srflx']);
-    list.addRemoteCandidate(remoteCandidate({ id: 'host', tcpType: 'so', foundation: 'H' }), 20);
+    list.addRemoteCandidate(hostSo(), 20);
     expect(checks(list.poll(20)).map((c) => c.pairId)).toEqual(['L|host']);
     list.onCheckSuccess('L|srflx', 40); // rtt 40 ms
     expect(nominations(list, 40)).toEqual([]);
@@ -91,7 +95,7 @@ describe('nomination stops waiting for a better pair whose check is not coming',
     // two S-O ports of one foundation: the second one's pair to the host candidate waits frozen behind the first's
     list.addLocalCandidate(localCandidate('L', { tcpType: 'so', otherPreference: 2 }), 0);
     list.addLocalCandidate(localCandidate('L2', { tcpType: 'so', port: 50001, otherPreference: 1 }), 0);
-    list.addRemoteCandidate(remoteCandidate({ id: 'host', tcpType: 'so', foundation: 'H' }), 0);
+    list.addRemoteCandidate(hostSo(), 0);
     list.addRemoteCandidate(
       remoteCandidate({ id: 'srflx', tcpType: 'so', type: 'srflx', address: '203.0.113.1', foundation: 'S' }),
       0,
@@ -156,15 +160,10 @@ describe('nomination stops waiting for a better pair whose check is not coming',
   });
 
   it('keeps nominationWaitMs as the bound when the better pair is still within its time', () => {
-    const list = new Checklist(testConfig({ nominationWaitMs: 800 }));
-    list.addLocalCandidate(localCandidate('L', { tcpType: 'so' }), 0);
-    list.addRemoteCandidate(
-      remoteCandidate({ id: 'srflx', tcpType: 'so', type: 'srflx', address: '203.0.113.1', foundation: 'S' }),
-      0,
-    );
+    const list = againstSrflx();
     list.start(100);
     list.poll(100); // L|srflx
-    list.addRemoteCandidate(remoteCandidate({ id: 'host', tcpType: 'so', foundation: 'H' }), 400);
+    list.addRemoteCandidate(hostSo(), 400);
     list.poll(400); // L|host
     list.onCheckSuccess('L|srflx', 600); // rtt 500 ms: L|host may answer until 400 + 3 x 500 + 10
     expect(nominations(list, 600)).toEqual([]);
