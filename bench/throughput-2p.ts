@@ -16,7 +16,7 @@
  * Every worker runs with glibc's trimming off (see `trim` below); `--trim` restores glibc's default, which made
  * the raw receiver pay page faults that ICE's did not and flattered ICE 1.5-2.9x (README, two-process notes).
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -57,10 +57,19 @@ const { values } = parseArgs({
     fresh: { type: 'boolean', default: false },
     /** Write a V8 CPU profile of every worker's transfers (not its start-up) into this directory. */
     prof: { type: 'string' },
+    /**
+     * Pin the workers' threads to CPUs (taskset): `split` puts the sender on CPU 0 and the receiver on CPU 1,
+     * `same` both on CPU 0; default none (the scheduler places them, differently from one worker pair to the next).
+     */
+    pin: { type: 'string', default: 'none' },
     /** Also run ICE from this other checkout (e.g. the commit before a change), interleaved: a before/after. */
     versus: { type: 'string' },
   },
 });
+if (!['none', 'split', 'same'].includes(values.pin)) {
+  console.error(`throughput-2p: --pin is none, split or same, got ${values.pin}`);
+  process.exit(2);
+}
 const runs = Number(values.runs);
 const warmups = Number(values.warmups);
 const only = new Set(values.only.split(','));
@@ -80,7 +89,7 @@ class Worker {
   private readonly waiters: Array<() => void> = [];
   onReport: (report: Report) => boolean = () => false;
 
-  constructor(name: string, src: string | undefined) {
+  constructor(name: string, src: string | undefined, cpu?: number) {
     const env = {
       ...process.env,
       ...(values.prof === undefined ? {} : { BENCH_PROFILE: `${values.prof}/${name}.cpuprofile` }),
@@ -91,6 +100,8 @@ class Worker {
     const extra = process.env.BENCH_WORKER_ARGS?.split(' ').filter(Boolean) ?? [];
     this.child = fork(WORKER, [], { execArgv: ['--import', 'tsx', ...extra], stdio: 'inherit', env });
     children.add(this.child);
+    if (cpu !== undefined && this.child.pid !== undefined)
+      execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(this.child.pid)], { stdio: 'ignore' });
     this.child.on('message', (report: Report) => {
       if (this.onReport(report)) return;
       this.reports.push(report);
@@ -150,8 +161,9 @@ class Pair {
     readonly src: string | undefined,
     readonly label: string,
   ) {
-    this.sender = new Worker(`${label}-send`, src);
-    this.receiver = new Worker(`${label}-recv`, src);
+    const [sendCpu, recvCpu] = values.pin === 'split' ? [0, 1] : values.pin === 'same' ? [0, 0] : [];
+    this.sender = new Worker(`${label}-send`, src, sendCpu);
+    this.receiver = new Worker(`${label}-recv`, src, recvCpu);
   }
 
   /** How this pair was opened, for {@link reopen}. */

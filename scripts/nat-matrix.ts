@@ -4,9 +4,11 @@
  * expectation, the median and p90 time to connected, and the selected pairs seen; `--json` prints the same as
  * one JSON object instead. `--cell` keeps the cells whose name contains TEXT (repeatable); `--logs DIR` writes
  * each run's two CLI stderr streams there (set `DEBUG=ice-tcp:*` to fill them). `--rtt MS` adds that round-trip
- * time between the two hosts (the lab's userspace delay lines; needs ethtool and /usr/bin/python3). Needs root, iproute2, nftables and
- * coturn. Exit code 1 when an asserted cell met its expectation too rarely.
+ * time between the two hosts (the lab's userspace delay lines; needs ethtool and /usr/bin/python3). `--dist` builds
+ * and runs the compiled CLI (`dist/cli.js`, what an installed `ice-tcp` runs) instead of the sources through tsx.
+ * Needs root, iproute2, nftables and coturn. Exit code 1 when an asserted cell met its expectation too rarely.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,8 +24,14 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     logs: { type: 'string' },
     rtt: { type: 'string', default: '0' },
+    dist: { type: 'boolean', default: false },
   },
 });
+if (values.dist) {
+  // the CLI peers read it (test/support/line-peer.ts); a stale build would measure old code, so build first
+  execFileSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
+  process.env.CLI_FROM_DIST = '1';
+}
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1 || runs > 1000) {
   console.error(`nat-matrix: --runs needs an integer from 1 to 1000, got ${values.runs}`);

@@ -5,9 +5,14 @@ import { fileURLToPath } from 'node:url';
 /** Repository root (for spawning the CLI from its TypeScript source). */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The command line that runs the ice-tcp CLI from source, without a build. */
+/**
+ * The command line that runs the ice-tcp CLI: from source, without a build; for measurements `CLI_FROM_DIST`
+ * runs the compiled `dist/cli.js` (built beforehand) and `CLI_NODE_FLAGS` adds Node flags (e.g. `--no-lazy`).
+ */
 export function cliCommand(args: string[]): [string, string[]] {
-  return [process.execPath, ['--import', 'tsx', `${ROOT}src/cli.ts`, ...args]];
+  const flags = process.env.CLI_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  if (process.env.CLI_FROM_DIST) return [process.execPath, [...flags, `${ROOT}dist/cli.js`, ...args]];
+  return [process.execPath, [...flags, '--import', 'tsx', `${ROOT}src/cli.ts`, ...args]];
 }
 
 /**
