@@ -6,12 +6,14 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * The command line that runs the ice-tcp CLI: from source, without a build; for measurements `CLI_FROM_DIST`
- * runs the compiled `dist/cli.js` (built beforehand) and `CLI_NODE_FLAGS` adds Node flags (e.g. `--no-lazy`).
+ * The command line that runs the ice-tcp CLI: from source, without a build. For measurements: `CLI_FROM_DIST`
+ * runs the compiled CLI (`dist/cli.js`, built beforehand, or the build at `CLI_ENTRY`, e.g. an older commit's for a
+ * before/after) and `CLI_NODE_FLAGS` adds Node flags (e.g. `--no-lazy`).
  */
 export function cliCommand(args: string[]): [string, string[]] {
   const flags = process.env.CLI_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
-  if (process.env.CLI_FROM_DIST) return [process.execPath, [...flags, `${ROOT}dist/cli.js`, ...args]];
+  if (process.env.CLI_FROM_DIST)
+    return [process.execPath, [...flags, process.env.CLI_ENTRY ?? `${ROOT}dist/cli.js`, ...args]];
   return [process.execPath, [...flags, '--import', 'tsx', `${ROOT}src/cli.ts`, ...args]];
 }
 
