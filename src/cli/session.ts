@@ -11,6 +11,7 @@ import { SdpLineSignaller } from '../signalling/stdio.js';
 import { linePerTurn } from './line-turns.js';
 import { followFile } from './remote-lines.js';
 import { signallerForRendezvous } from './rendezvous-hook.js';
+import { settleHeap } from './settle-heap.js';
 import { splitAtBlankLine } from './stdin-split.js';
 
 /** How a CLI command signals: copy-paste on stdin/stdout, a file the peer writes, or a rendezvous URL. */
@@ -84,6 +85,8 @@ export function tapMessages(signaller: Signaller, observe: (message: SignalMessa
  * `input` as data.
  */
 export async function connectSession(options: SessionOptions): Promise<Session> {
+  // before anything is published: a fresh process's first full collection would otherwise fall in its checks
+  settleHeap();
   // no restart ever comes here: plain framing, so a peer that dies resets the stream at once rather than
   // leaving it waiting for a new path until consent expires (README, "Seamless path switch")
   const agent = new IceAgent({ streamResume: false, ...options.agent });
