@@ -20,9 +20,11 @@ let settled = false;
 export function settleHeap(): number | undefined {
   if (settled) return undefined;
   settled = true;
+  // started with --expose-gc: use it, and leave the flag as the user set it
+  const exposed = (globalThis as { gc?: () => void }).gc;
   try {
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as () => void;
+    if (!exposed) v8.setFlagsFromString('--expose-gc');
+    const gc = exposed ?? (vm.runInNewContext('gc') as () => void);
     const started = performance.now();
     gc();
     const ms = performance.now() - started;
@@ -32,6 +34,6 @@ export function settleHeap(): number | undefined {
     log('no garbage collection at start-up: %s', (err as Error).message);
     return undefined;
   } finally {
-    v8.setFlagsFromString('--no-expose-gc');
+    if (!exposed) v8.setFlagsFromString('--no-expose-gc');
   }
 }
