@@ -14,8 +14,32 @@ const ok = requireOrSkip(
 
 const USERS = { alice: 'secret-a', bob: 'secret-b' };
 
-function nextConnection(a: TurnAllocation): Promise<TurnPeerConnection> {
-  return new Promise((resolve) => a.once('connection', resolve));
+/**
+ * The allocation's next inbound relayed connection. Rejects with the allocation's 'error' (an inbound
+ * ConnectionBind that failed is reported there, and nothing else would say so) or after `withinMs`.
+ */
+function nextConnection(a: TurnAllocation, withinMs = 15_000): Promise<TurnPeerConnection> {
+  return new Promise((resolve, reject) => {
+    const stop = () => {
+      clearTimeout(timer);
+      a.off('connection', onConnection);
+      a.off('error', onError);
+    };
+    const onConnection = (c: TurnPeerConnection) => {
+      stop();
+      resolve(c);
+    };
+    const onError = (e: Error) => {
+      stop();
+      reject(e);
+    };
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`no inbound relayed connection within ${withinMs} ms`));
+    }, withinMs);
+    a.on('connection', onConnection);
+    a.on('error', onError);
+  });
 }
 
 async function rejection(p: Promise<unknown>): Promise<IceTcpError> {
@@ -162,7 +186,7 @@ describe.skipIf(!ok)('TURN client (RFC 6062) against coturn', () => {
     const accepted = await inbound;
     const payload = randomBytes(10 << 20);
     const started = performance.now();
-    const got = collect(accepted.socket, payload.length);
+    const got = collect(accepted.socket, payload.length, 30_000);
     outbound.socket.write(payload);
     const received = await got;
     const seconds = (performance.now() - started) / 1000;
