@@ -13,8 +13,8 @@ let settled = false;
  * twice that; the block asked for stays a page-rounded header below it.
  */
 const GLIBC_MMAP_THRESHOLD_MAX = 32 * 1024 * 1024;
-/** The block {@link settleHeap} lets go of: under the ceiling with its header and page rounding. */
-export const THRESHOLD_BLOCK_BYTES = GLIBC_MMAP_THRESHOLD_MAX - 64 * 1024;
+/** The block settleHeap lets go of: under the ceiling with its header and page rounding. */
+const THRESHOLD_BLOCK_BYTES = GLIBC_MMAP_THRESHOLD_MAX - 64 * 1024;
 
 /**
  * One full garbage collection, once per process, before a CLI session publishes anything. A fresh CLI
@@ -26,11 +26,12 @@ export const THRESHOLD_BLOCK_BYTES = GLIBC_MMAP_THRESHOLD_MAX - 64 * 1024;
  * its `gc` (the process's own globals stay as they were). Returns the pause in ms, or undefined when it
  * already ran or V8 refused.
  *
- * The collection also frees a {@link THRESHOLD_BLOCK_BYTES} block allocated just before it, which makes glibc
- * keep up to 64 MiB of freed heap instead of returning it at 128 KiB. Node reads a socket into a fresh 64 KiB
- * buffer per read; with the default threshold glibc gave those pages back after each collection and the
- * next reads faulted them in again: a receiving CLI spent most of its time in the kernel (41,000-54,000
- * page faults for 512 MiB against 15,800, and 415-553 against 1,052-1,230 MB/s; README, "Throughput").
+ * The collection also frees a block allocated just before it, just under glibc's 32 MiB ceiling for its
+ * dynamic mmap threshold, which makes glibc keep up to 64 MiB of freed heap instead of returning it at
+ * 128 KiB. Node reads a socket into a fresh 64 KiB buffer per read; with the default threshold glibc gave
+ * those pages back after each collection and the next reads faulted them in again: a receiving CLI spent
+ * most of its time in the kernel (41,000-54,000 page faults for 512 MiB against 15,800, and 415-553 against
+ * 1,052-1,230 MB/s; README, "Benchmarks").
  * Elsewhere (musl, macOS) the block is only allocated and freed.
  */
 export function settleHeap(): number | undefined {
