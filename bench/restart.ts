@@ -16,7 +16,6 @@
  * restarts only (quicker).
  * Run: npx tsx bench/restart.ts [--runs 7] [--rtts 0,20] [--stall no]
  */
-import net from 'node:net';
 import {
   IceAgent,
   type IceConnection,
@@ -26,7 +25,7 @@ import {
 } from '../src/index.js';
 import { attachSignaller } from '../src/signalling/attach.js';
 import { nextPathChange, SequencedFlow } from '../test/agent/restart-helpers.js';
-import { median } from './support.js';
+import { DelayRelays, median } from './support.js';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -41,40 +40,6 @@ const rtts = option('rtts', '0,20')
 const withStall = option('stall', 'yes') !== 'no';
 const PACKET_INTERVAL_MS = 20;
 const WAIT = 30_000;
-
-/** Holds each chunk `delayMs` before handing it on: a path with that one-way delay. */
-class DelayRelays {
-  private readonly servers: net.Server[] = [];
-  private readonly sockets: net.Socket[] = [];
-
-  constructor(private readonly delayMs: number) {}
-
-  /** A relay to 127.0.0.1:`port`; resolves with its own port. */
-  async to(port: number): Promise<number> {
-    // no Nagle on the relay either: the agent's own sockets have none, and a held segment would read as a stall
-    const server = net.createServer({ noDelay: true }, (inbound) => {
-      const outbound = net.connect({ host: '127.0.0.1', port, noDelay: true });
-      this.sockets.push(inbound, outbound);
-      this.pipe(inbound, outbound);
-      this.pipe(outbound, inbound);
-    });
-    this.servers.push(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return (server.address() as net.AddressInfo).port;
-  }
-
-  close(): void {
-    for (const s of this.sockets.splice(0)) s.destroy();
-    for (const s of this.servers.splice(0)) s.close();
-  }
-
-  private pipe(from: net.Socket, to: net.Socket): void {
-    from.on('error', () => to.destroy());
-    from.on('data', (d) => setTimeout(() => to.writable && to.write(d), this.delayMs));
-    from.on('end', () => setTimeout(() => to.end(), this.delayMs));
-    from.on('close', () => setTimeout(() => to.destroy(), this.delayMs));
-  }
-}
 
 /** Two signallers with a one-way delay; alice's candidates are rewritten to relays when `relays` is set. */
 function delayedSignallers(delayMs: number, relays: DelayRelays | undefined): [Signaller, Signaller] {

@@ -1,6 +1,6 @@
 /** Small pieces every bench script uses. */
 import { once } from 'node:events';
-import { createServer, type Server, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import type { Candidate, IceAgent } from '../src/index.js';
 
 /** Median (mean of the middle two for an even count); NaN for none. */
@@ -46,4 +46,38 @@ export async function loopbackListener(): Promise<{
   if (address === null || typeof address === 'string') throw new Error('no server address');
   const accepted = (once(server, 'connection') as Promise<[Socket]>).then(([socket]) => socket);
   return { server, port: address.port, accepted };
+}
+
+/** Holds each chunk `delayMs` before handing it on: a path with that one-way delay. */
+export class DelayRelays {
+  private readonly servers: Server[] = [];
+  private readonly sockets: Socket[] = [];
+
+  constructor(private readonly delayMs: number) {}
+
+  /** A relay to 127.0.0.1:`port`; resolves with its own port. */
+  async to(port: number): Promise<number> {
+    // no Nagle on the relay either: the agent's own sockets have none, and a held segment would read as a stall
+    const server = createServer({ noDelay: true }, (inbound) => {
+      const outbound = connect({ host: '127.0.0.1', port, noDelay: true });
+      this.sockets.push(inbound, outbound);
+      this.pipe(inbound, outbound);
+      this.pipe(outbound, inbound);
+    });
+    this.servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  }
+
+  close(): void {
+    for (const s of this.sockets.splice(0)) s.destroy();
+    for (const s of this.servers.splice(0)) s.close();
+  }
+
+  private pipe(from: Socket, to: Socket): void {
+    from.on('error', () => to.destroy());
+    from.on('data', (d) => setTimeout(() => to.writable && to.write(d), this.delayMs));
+    from.on('end', () => setTimeout(() => to.end(), this.delayMs));
+    from.on('close', () => setTimeout(() => to.destroy(), this.delayMs));
+  }
 }

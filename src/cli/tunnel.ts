@@ -74,7 +74,9 @@ async function runTunnel(
     });
     if (!values.json) io.stderr.write(`ice-tcp: connected: ${describePair(session)}\n`);
     const stream: Duplex = conn.stream();
-    const mux = new Mux(stream, { initiator: side === 'connect' });
+    // the pair's round trip, measured by its checks, decides how far each stream's window grows
+    const rttMs = session.agent.getStats().pairs.find((p) => p.selected)?.rttMs;
+    const mux = new Mux(stream, { initiator: side === 'connect', rttMs: () => rttMs });
     let failure: Error | undefined;
     mux.on('error', (err) => {
       failure = err;

@@ -1,8 +1,15 @@
 import type { Duplex } from 'node:stream';
 import { EventEmitter } from 'eventemitter3';
-import { TunnelError } from '../errors.js';
+import { InvalidArgumentError, TunnelError } from '../errors.js';
 import { encodeFrame, FrameParser, FrameType } from './frames.js';
-import { MuxStream } from './mux-stream.js';
+import { INITIAL_WINDOW, MAX_STREAM_WINDOW, MuxStream } from './mux-stream.js';
+
+/** Default growth, beyond their initial 256 KiB, that the receive windows of one mux's streams may hold at once. */
+export const WINDOW_BUDGET = 64 * 1024 * 1024;
+/** Largest `maxStreamWindow` accepted: 1 GiB, far inside a WINDOW frame's u32 credit. */
+const MAX_WINDOW_LIMIT = 1024 * 1024 * 1024;
+/** The round trip assumed while none is known: a long path, so a busy stream's window grows rather than caps it. */
+const UNKNOWN_RTT_MS = 100;
 
 /** Options of a {@link Mux}. */
 export interface MuxOptions {
@@ -10,6 +17,17 @@ export interface MuxOptions {
   initiator: boolean;
   /** Streams the peer may have open at once; an OPEN beyond it is answered with RST. Default 1024. */
   maxStreams?: number;
+  /**
+   * The connection's round-trip time in ms (the selected ICE pair's), asked whenever a window may grow;
+   * undefined while unknown (then 100 ms is assumed).
+   */
+  rttMs?: () => number | undefined;
+  /** Largest receive window a stream grows to, bytes. Default 16 MiB; 256 KiB keeps every window fixed. */
+  maxStreamWindow?: number;
+  /** Total growth beyond the initial windows that all streams may hold at once, bytes. Default 64 MiB. */
+  windowBudget?: number;
+  /** The clock (ms) the windows' growth is judged on; `performance.now` by default. */
+  now?: () => number;
 }
 
 /** Events of a {@link Mux}. */
@@ -32,6 +50,11 @@ export class Mux extends EventEmitter<MuxEvents> {
   private readonly parser = new FrameParser();
   private readonly writableWaiters: Array<() => void> = [];
   private readonly maxStreams: number;
+  private readonly maxStreamWindow: number;
+  /** Window growth not yet taken by a stream. */
+  private budget: number;
+  private readonly rttMs: () => number;
+  private readonly now: () => number;
   private nextId: number;
   private congested = false;
   private closed = false;
@@ -43,6 +66,22 @@ export class Mux extends EventEmitter<MuxEvents> {
     super();
     this.nextId = options.initiator ? 1 : 2;
     this.maxStreams = options.maxStreams ?? 1024;
+    this.maxStreamWindow = options.maxStreamWindow ?? MAX_STREAM_WINDOW;
+    this.budget = options.windowBudget ?? WINDOW_BUDGET;
+    // a WINDOW frame's credit is a u32; a window below the initial one could never be honoured
+    if (
+      !Number.isInteger(this.maxStreamWindow) ||
+      this.maxStreamWindow < INITIAL_WINDOW ||
+      this.maxStreamWindow > MAX_WINDOW_LIMIT
+    )
+      throw new InvalidArgumentError(
+        `maxStreamWindow must be an integer in ${INITIAL_WINDOW}..${MAX_WINDOW_LIMIT}, got ${this.maxStreamWindow}`,
+      );
+    if (!Number.isSafeInteger(this.budget) || this.budget < 0)
+      throw new InvalidArgumentError(`windowBudget must be a non-negative integer, got ${this.budget}`);
+    const rtt = options.rttMs;
+    this.rttMs = () => rtt?.() ?? UNKNOWN_RTT_MS;
+    this.now = options.now ?? (() => performance.now());
     connection.on('data', (chunk: Buffer) => this.onBytes(chunk));
     connection.on('drain', () => {
       this.congested = false;
@@ -80,7 +119,17 @@ export class Mux extends EventEmitter<MuxEvents> {
         if (!this.congested || this.closed) fn();
         else this.writableWaiters.push(fn);
       },
-      forget: (sid) => this.streams.delete(sid),
+      forget: (sid, growth) => {
+        if (this.streams.delete(sid)) this.budget += growth;
+      },
+      reserveGrowth: (bytes) => {
+        const got = Math.max(0, Math.min(bytes, this.budget));
+        this.budget -= got;
+        return got;
+      },
+      rttMs: this.rttMs,
+      now: this.now,
+      maxWindow: this.maxStreamWindow,
     });
     this.streams.set(id, stream);
     return stream;

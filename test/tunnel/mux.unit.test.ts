@@ -34,7 +34,10 @@ function connectionPair(wire: { bytes: number } = { bytes: 0 }): [Duplex, Duplex
   return [ends[0] as Duplex, ends[1] as Duplex];
 }
 
-function muxPair(wire?: { bytes: number }): {
+function muxPair(
+  wire?: { bytes: number },
+  options: Omit<ConstructorParameters<typeof Mux>[1], 'initiator'> = {},
+): {
   client: Mux;
   server: Mux;
   accepted: MuxStream[];
@@ -42,8 +45,8 @@ function muxPair(wire?: { bytes: number }): {
   b: Duplex;
 } {
   const [a, b] = connectionPair(wire);
-  const client = new Mux(a, { initiator: true });
-  const server = new Mux(b, { initiator: false });
+  const client = new Mux(a, { ...options, initiator: true });
+  const server = new Mux(b, { ...options, initiator: false });
   const accepted: MuxStream[] = [];
   server.on('stream', (s) => accepted.push(s));
   return { client, server, accepted, a, b };
@@ -232,3 +235,106 @@ async function collect(end: Duplex): Promise<Buffer[]> {
   for (let c = end.read() as Buffer | null; c !== null; c = end.read() as Buffer | null) out.push(c);
   return out;
 }
+
+describe('Mux receive windows (auto-tuning)', () => {
+  /** A clock that only moves when the test moves it. */
+  const fakeClock = () => {
+    const clock = { t: 0, now: () => clock.t };
+    return clock;
+  };
+
+  it('a stream read as fast as it arrives doubles its window up to maxStreamWindow', async () => {
+    const clock = fakeClock(); // no time passes: every grant comes within two round trips of the last
+    const { client, accepted } = muxPair(undefined, {
+      rttMs: () => 20,
+      now: clock.now,
+      maxStreamWindow: 4 * 1024 * 1024,
+    });
+    const stream = client.open();
+    const payload = randomBytes(16 * 1024 * 1024);
+    stream.end(payload);
+    await vi.waitFor(() => expect(accepted).toHaveLength(1));
+    const peer = accepted[0] as MuxStream;
+    expect(peer.receiveWindow).toBe(INITIAL_WINDOW);
+    expect(sha(await readAll(peer))).toBe(sha(payload));
+    expect(peer.receiveWindow).toBe(4 * 1024 * 1024);
+  });
+
+  it('a reader slower than two round trips per quarter window keeps the initial window', async () => {
+    const clock = fakeClock();
+    const { client, accepted } = muxPair(undefined, { rttMs: () => 5, now: clock.now });
+    const stream = client.open();
+    const payload = randomBytes(2 * 1024 * 1024);
+    stream.end(payload);
+    await vi.waitFor(() => expect(accepted[0]?.readableLength).toBe(INITIAL_WINDOW));
+    const peer = accepted[0] as MuxStream;
+    const got: Buffer[] = [];
+    let most = 0;
+    let ended = false;
+    peer.once('end', () => {
+      ended = true;
+    });
+    while (!ended) {
+      most = Math.max(most, peer.readableLength);
+      clock.t += 12; // 64 KiB per 12 ms: each grant more than two 5 ms round trips after the last
+      const n = Math.min(64 * 1024, peer.readableLength);
+      const chunk = n > 0 ? (peer.read(n) as Buffer | null) : null;
+      if (chunk) got.push(chunk);
+      else {
+        peer.read(0); // at the end of the data this is what emits 'end'
+        await tick(2);
+      }
+    }
+    expect(sha(Buffer.concat(got))).toBe(sha(payload));
+    expect(peer.receiveWindow).toBe(INITIAL_WINDOW);
+    expect(most).toBeLessThanOrEqual(INITIAL_WINDOW);
+  });
+
+  it('growth stays within the mux budget, and a stream that ends gives its share back', async () => {
+    const clock = fakeClock();
+    const budget = 1024 * 1024;
+    const { client, accepted } = muxPair(undefined, {
+      rttMs: () => 20,
+      now: clock.now,
+      maxStreamWindow: 4 * 1024 * 1024,
+      windowBudget: budget,
+    });
+    const payloads = [randomBytes(8 * 1024 * 1024), randomBytes(8 * 1024 * 1024)];
+    for (const p of payloads) client.open().end(p);
+    await vi.waitFor(() => expect(accepted).toHaveLength(2));
+    const peers = accepted.slice(0, 2);
+    const reads = peers.map((p) => readAll(p));
+    let most = 0;
+    const watch = setInterval(() => {
+      most = Math.max(
+        most,
+        peers.reduce((sum, p) => sum + p.receiveWindow - INITIAL_WINDOW, 0),
+      );
+    }, 1);
+    const got = await Promise.all(reads);
+    clearInterval(watch);
+    expect(got.map(sha)).toEqual(payloads.map(sha));
+    const grown = peers.reduce((sum, p) => sum + p.receiveWindow - INITIAL_WINDOW, 0);
+    expect(grown).toBe(budget);
+    expect(most).toBeLessThanOrEqual(budget);
+    // both streams end in both directions: their growth goes back, and a new stream may take all of it
+    for (const p of peers) p.end();
+    await tick(50);
+    const third = client.open();
+    const payload = randomBytes(8 * 1024 * 1024);
+    third.end(payload);
+    await vi.waitFor(() => expect(accepted).toHaveLength(3));
+    const peer = accepted[2] as MuxStream;
+    expect(sha(await readAll(peer))).toBe(sha(payload));
+    expect(peer.receiveWindow).toBe(INITIAL_WINDOW + budget);
+  });
+
+  it('rejects a window below the initial one or a negative budget with ERR_INVALID_ARGUMENT', () => {
+    const [a] = connectionPair();
+    for (const options of [{ maxStreamWindow: 1000 }, { maxStreamWindow: 2 ** 40 }, { windowBudget: -1 }]) {
+      expect(() => new Mux(a, { initiator: true, ...options })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+      );
+    }
+  });
+});
