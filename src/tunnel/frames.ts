@@ -65,32 +65,89 @@ function expectedLength(type: number, length: number): boolean {
 /**
  * Cuts a byte stream into mux frames. A header that cannot be valid (unknown type, a length its type does not
  * allow) throws {@link TunnelError} at once, before any payload is buffered, so memory stays bounded.
+ *
+ * Payloads are views, copied only where a frame spans chunks: a frame inside one chunk is a view of it, and
+ * the bytes of a frame still incomplete are kept as views of their chunks until the chunk that completes it
+ * comes, then copied once into a buffer of the frame's own size. A view keeps its chunk alive, and a chunk
+ * holds the data of the ICE stream's frames, so what stays alive is at most one chunk more than the frames.
  */
 export class FrameParser {
-  private pending: Buffer = Buffer.alloc(0);
+  /** The incomplete frame's bytes, in order, as views of the chunks they came in. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** The incomplete frame's full size (header and payload), once its header has arrived. */
+  private pendingFrameSize: number | undefined;
 
   /** Feeds bytes; returns the frames they complete. */
   push(chunk: Buffer): MuxFrame[] {
-    let buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     const frames: MuxFrame[] = [];
-    while (buf.length >= HEADER_SIZE) {
-      const type = buf.readUInt8(0);
-      const id = buf.readUInt32BE(1);
-      const length = buf.readUInt32BE(5);
-      if (!expectedLength(type, length)) {
-        throw new TunnelError(`tunnel protocol: bad frame (type ${type}, length ${length})`);
-      }
-      if (id === 0) throw new TunnelError('tunnel protocol: stream id 0');
-      if (buf.length < HEADER_SIZE + length) break;
-      frames.push({
-        type: type as FrameTypeValue,
-        id,
-        payload: buf.subarray(HEADER_SIZE, HEADER_SIZE + length),
-      });
-      buf = buf.subarray(HEADER_SIZE + length);
+    let buf = chunk;
+    if (this.pendingBytes > 0) {
+      buf = this.completePending(chunk, frames);
+      if (this.pendingBytes > 0) return frames;
     }
-    // keep a copy of the tail only: the frames' payloads are views of this chunk
-    this.pending = buf.length === 0 ? Buffer.alloc(0) : Buffer.from(buf);
+    while (buf.length >= HEADER_SIZE) {
+      const size = frameSize(buf);
+      if (buf.length < size) break;
+      frames.push(frameAt(buf));
+      buf = buf.subarray(size);
+    }
+    if (buf.length > 0) this.keep(buf);
     return frames;
   }
+
+  /** Adds `chunk` to the incomplete frame; returns what follows that frame once complete (`frames` gets it). */
+  private completePending(chunk: Buffer, frames: MuxFrame[]): Buffer {
+    if (this.pendingFrameSize === undefined) {
+      // the header itself was split: the few bytes needed to read it are copied
+      const need = HEADER_SIZE - this.pendingBytes;
+      if (chunk.length < need) {
+        this.keep(chunk);
+        return EMPTY;
+      }
+      this.pendingFrameSize = frameSize(Buffer.concat([...this.pending, chunk.subarray(0, need)]));
+    }
+    const rest = this.pendingFrameSize - this.pendingBytes;
+    if (chunk.length < rest) {
+      this.keep(chunk);
+      return EMPTY;
+    }
+    const whole = Buffer.concat([...this.pending, chunk.subarray(0, rest)], this.pendingFrameSize);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.pendingFrameSize = undefined;
+    frames.push(frameAt(whole));
+    return chunk.subarray(rest);
+  }
+
+  private keep(bytes: Buffer): void {
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    if (this.pendingFrameSize === undefined && this.pendingBytes >= HEADER_SIZE)
+      this.pendingFrameSize = frameSize(Buffer.concat(this.pending, HEADER_SIZE));
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** A checked header's frame size (header and payload); throws {@link TunnelError} for a header never valid. */
+function frameSize(header: Buffer): number {
+  const type = header.readUInt8(0);
+  const id = header.readUInt32BE(1);
+  const length = header.readUInt32BE(5);
+  if (!expectedLength(type, length)) {
+    throw new TunnelError(`tunnel protocol: bad frame (type ${type}, length ${length})`);
+  }
+  if (id === 0) throw new TunnelError('tunnel protocol: stream id 0');
+  return HEADER_SIZE + length;
+}
+
+/** The frame at the start of `buf`, whose header was checked and whose bytes are all there. */
+function frameAt(buf: Buffer): MuxFrame {
+  const length = buf.readUInt32BE(5);
+  return {
+    type: buf.readUInt8(0) as FrameTypeValue,
+    id: buf.readUInt32BE(1),
+    payload: buf.subarray(HEADER_SIZE, HEADER_SIZE + length),
+  };
 }

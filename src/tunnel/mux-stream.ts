@@ -77,8 +77,9 @@ export class MuxStream extends Duplex {
       this.fail(new TunnelError(`tunnel protocol: stream ${this.id} sent beyond its window`), true);
       return;
     }
-    // a copy: the payload is a view of the parser's chunk, which would otherwise stay alive with it
-    this.push(Buffer.from(payload));
+    // the payload is a view (frames.ts): one that is most of its memory is handed on as it is; a small view
+    // would keep a whole chunk alive for as long as the reader holds it, so that one is copied
+    this.push(payload.length * 2 >= payload.buffer.byteLength ? payload : Buffer.from(payload));
   }
 
   /** @internal WINDOW from the peer. */

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
-import { encodeFrame, FrameParser, FrameType, MAX_DATA } from '../../src/tunnel/frames.js';
+import { encodeFrame, FrameParser, FrameType, MAX_DATA, type MuxFrame } from '../../src/tunnel/frames.js';
 import { Mux } from '../../src/tunnel/mux.js';
 import { INITIAL_WINDOW, type MuxStream } from '../../src/tunnel/mux-stream.js';
 
@@ -78,6 +78,24 @@ describe('tunnel frames', () => {
       [FrameType.Data, 1, 'hello'],
       [FrameType.Fin, 1, ''],
     ]);
+  });
+
+  it('hand out a frame inside one chunk as a view of it, and copy a frame split across chunks once', () => {
+    const a = encodeFrame(FrameType.Data, 1, Buffer.alloc(20_000, 1));
+    const b = encodeFrame(FrameType.Data, 3, Buffer.alloc(30_000, 2));
+    const bytes = Buffer.concat([a, b, encodeFrame(FrameType.Fin, 1)]);
+    const cut = [a.length + 5, a.length + 100, a.length + 20_000];
+    const chunks = [0, ...cut].map((from, i) => bytes.subarray(from, cut[i] ?? bytes.length));
+    const parser = new FrameParser();
+    const [first, second, third, fourth] = chunks.map((c) => parser.push(c));
+    expect(first?.map((f) => f.id)).toEqual([1]);
+    expect(first?.[0]?.payload.buffer).toBe(bytes.buffer); // a view, no copy
+    expect([second, third]).toEqual([[], []]);
+    const split = fourth?.[0] as MuxFrame;
+    expect([split.id, split.payload.length, split.payload[29_999]]).toEqual([3, 30_000, 2]);
+    expect(split.payload.buffer).not.toBe(bytes.buffer);
+    expect(split.payload.buffer.byteLength).toBe(b.length); // assembled once, at its own size
+    expect(fourth?.[1]).toMatchObject({ type: FrameType.Fin, id: 1 });
   });
 
   it('refuse a bad header before its payload is buffered', () => {
@@ -157,6 +175,25 @@ describe('Mux', () => {
     stalled.end();
     expect((await rest).length).toBe(big.length);
     expect(stalledWritten).toBe(big.length);
+  });
+
+  it('a DATA payload that is most of its chunk reaches the reader as it is; a small one is copied', async () => {
+    const [a, b] = connectionPair();
+    const server = new Mux(b, { initiator: false });
+    const accepted = nextStream(server);
+    a.write(encodeFrame(FrameType.Open, 1));
+    const big = encodeFrame(FrameType.Data, 1, Buffer.alloc(60_000, 7));
+    const smalls = encodeFrame(FrameType.Data, 1, Buffer.from('hi'));
+    a.write(big);
+    a.write(smalls);
+    const stream = await accepted;
+    const got: Buffer[] = [];
+    stream.on('data', (c: Buffer) => got.push(c));
+    await vi.waitFor(() => expect(got).toHaveLength(2));
+    expect(got[0]?.buffer).toBe(big.buffer);
+    // a copy (a 2-byte view would have kept its chunk's memory alive): the chunk's memory is not what it reads
+    smalls.fill(0);
+    expect(got[1]?.toString()).toBe('hi');
   });
 
   it('a peer that sends beyond the window gets its stream reset', async () => {
