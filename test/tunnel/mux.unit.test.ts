@@ -281,7 +281,7 @@ describe('Mux receive windows (auto-tuning)', () => {
   };
 
   it('a stream read as fast as it arrives doubles its window up to maxStreamWindow', async () => {
-    const clock = fakeClock(); // no time passes: every grant comes within two round trips of the last
+    const clock = fakeClock(); // no time passes: every grant comes within a round trip of the last
     const { client, accepted } = muxPair(undefined, {
       rttMs: () => 20,
       now: clock.now,
@@ -297,7 +297,7 @@ describe('Mux receive windows (auto-tuning)', () => {
     expect(peer.receiveWindow).toBe(4 * 1024 * 1024);
   });
 
-  it('a reader slower than two round trips per quarter window keeps the initial window', async () => {
+  it('a reader slower than a quarter window per round trip keeps the initial window', async () => {
     const clock = fakeClock();
     const { client, accepted } = muxPair(undefined, { rttMs: () => 5, now: clock.now });
     const stream = client.open();
@@ -313,7 +313,7 @@ describe('Mux receive windows (auto-tuning)', () => {
     });
     while (!ended) {
       most = Math.max(most, peer.readableLength);
-      clock.t += 12; // 64 KiB per 12 ms: each grant more than two 5 ms round trips after the last
+      clock.t += 12; // 64 KiB per 12 ms: each grant more than a 5 ms round trip after the last
       const n = Math.min(64 * 1024, peer.readableLength);
       const chunk = n > 0 ? (peer.read(n) as Buffer | null) : null;
       if (chunk) got.push(chunk);
