@@ -4,8 +4,8 @@
  * `DelayRelays`, no bandwidth limit: what is left is what the windows allow), one stream moving `--mb` MiB.
  * Modes, alternated run by run in one process: `fixed` (every window stays at its initial 256 KiB, the mux
  * before auto-tuning) and `auto` (windows grow, the defaults), with the RTT given to the mux as the tunnel
- * CLI gives it the selected pair's (at 0: no relay, and 0.5 ms, a loopback pair's check round trip). Reports MB/s per mode and RTT (median of `--runs`), auto over fixed, and
- * the window the receiving stream ended with.
+ * CLI gives it the selected pair's (at 0: no relay, and 0.5 ms, a loopback pair's check round trip). Reports
+ * MB/s per mode and RTT (median of `--runs`), auto over fixed, and the window the receiving stream ended with.
  * Run: npx tsx bench/tunnel.ts [--runs 5] [--mb 64] [--rtts 0,20,100]
  */
 import { once } from 'node:events';
@@ -46,7 +46,7 @@ async function linkedSockets(relays: DelayRelays | undefined): Promise<[Socket, 
 }
 
 /** One stream of `bytes` from the client mux to the server mux: MB/s from first to last byte, final window. */
-async function once1(rtt: number, mode: Mode): Promise<{ mbps: number; window: number }> {
+async function oneRun(rtt: number, mode: Mode): Promise<{ mbps: number; window: number }> {
   // at 0 the two ends connect directly (a relay's timers would add a millisecond per hop)
   const relays = rtt > 0 ? new DelayRelays(rtt / 2) : undefined;
   const [a, b] = await linkedSockets(relays);
@@ -98,7 +98,7 @@ for (const rtt of rtts) {
   const windows: number[] = [];
   for (let i = 0; i < runs; i++) {
     for (const mode of i % 2 === 0 ? modes : [...modes].reverse()) {
-      const r = await once1(rtt, mode);
+      const r = await oneRun(rtt, mode);
       rates[mode].push(r.mbps);
       if (mode === 'auto') windows.push(r.window);
     }
