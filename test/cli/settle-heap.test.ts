@@ -22,7 +22,9 @@ describe.skipIf(!ok)('settleHeap on glibc', () => {
   it('raises the mmap threshold (and with it the trim threshold) above 8 MiB; a process without it maps them', {
     timeout: 30_000,
   }, () => {
-    expect(growth('plain')).toBe(0);
-    expect(growth('settle')).toBeGreaterThanOrEqual(32 * 1024 * 1024);
+    // without: each 8 MiB buffer is a mapping of its own, the heap does not grow by one buffer's size
+    expect(growth('plain')).toBeLessThan(8 * 1024 * 1024);
+    // with: they come from the heap (32 MiB, less whatever was already free at its top: 33.4 MB seen in CI)
+    expect(growth('settle')).toBeGreaterThanOrEqual(16 * 1024 * 1024);
   });
 });
