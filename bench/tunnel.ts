@@ -9,11 +9,11 @@
  * Run: npx tsx bench/tunnel.ts [--runs 5] [--mb 64] [--rtts 0,20,100]
  */
 import { once } from 'node:events';
-import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import { Mux } from '../src/tunnel/mux.js';
 import { INITIAL_WINDOW, type MuxStream } from '../src/tunnel/mux-stream.js';
-import { DelayRelays, median } from './support.js';
+import { DelayRelays, loopbackListener, median } from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,15 +32,12 @@ type Mode = (typeof modes)[number];
 
 /** A TCP connection from one end to the other through the delay relay: [client side, server side]. */
 async function linkedSockets(relays: DelayRelays | undefined): Promise<[Socket, Socket]> {
-  const server = createServer({ noDelay: true });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const accepted = once(server, 'connection') as Promise<[Socket]>;
-  const direct = (server.address() as AddressInfo).port;
+  const { server, port: direct, accepted } = await loopbackListener();
   const port = relays ? await relays.to(direct) : direct;
   const client = connect({ host: '127.0.0.1', port, noDelay: true });
   await once(client, 'connect');
-  const [serverSide] = await accepted;
+  const serverSide = await accepted;
+  serverSide.setNoDelay(true);
   server.close();
   return [client, serverSide];
 }

@@ -81,6 +81,7 @@ export class FrameParser {
   /** Feeds bytes; returns the frames they complete. */
   push(chunk: Buffer): MuxFrame[] {
     const frames: MuxFrame[] = [];
+    if (chunk.length === 0) return frames;
     let buf = chunk;
     if (this.pendingBytes > 0) {
       buf = this.completePending(chunk, frames);
@@ -88,7 +89,11 @@ export class FrameParser {
     }
     while (buf.length >= HEADER_SIZE) {
       const size = frameSize(buf);
-      if (buf.length < size) break;
+      if (buf.length < size) {
+        // its header is checked: the frame waits for the rest
+        this.pendingFrameSize = size;
+        break;
+      }
       frames.push(frameAt(buf));
       buf = buf.subarray(size);
     }

@@ -63,6 +63,14 @@ function readAll(stream: MuxStream): Promise<Buffer> {
   });
 }
 const tick = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Opens a stream on `client` and ends it with `bytes` random bytes; resolves with the server's side of it. */
+async function sendOne(client: Mux, accepted: MuxStream[], bytes: number) {
+  const before = accepted.length;
+  const payload = randomBytes(bytes);
+  client.open().end(payload);
+  await vi.waitFor(() => expect(accepted.length).toBeGreaterThan(before));
+  return { peer: accepted[before] as MuxStream, payload };
+}
 
 describe('tunnel frames', () => {
   it('parse whole frames from any split of the bytes', () => {
@@ -162,11 +170,7 @@ describe('Mux', () => {
     expect(peerStalled.readableLength).toBe(INITIAL_WINDOW); // never read: the sender stopped at the window
     expect(stalledWritten).toBe(0);
 
-    const moving = client.open();
-    const payload = randomBytes(8 * 1024 * 1024);
-    moving.end(payload);
-    await vi.waitFor(() => expect(accepted).toHaveLength(2));
-    const peerMoving = accepted[1] as MuxStream;
+    const { peer: peerMoving, payload } = await sendOne(client, accepted, 8 * 1024 * 1024);
     expect(sha(await readAll(peerMoving))).toBe(sha(payload));
     expect(peerStalled.readableLength).toBe(INITIAL_WINDOW);
 
@@ -287,11 +291,7 @@ describe('Mux receive windows (auto-tuning)', () => {
       now: clock.now,
       maxStreamWindow: 4 * 1024 * 1024,
     });
-    const stream = client.open();
-    const payload = randomBytes(16 * 1024 * 1024);
-    stream.end(payload);
-    await vi.waitFor(() => expect(accepted).toHaveLength(1));
-    const peer = accepted[0] as MuxStream;
+    const { peer, payload } = await sendOne(client, accepted, 16 * 1024 * 1024);
     expect(peer.receiveWindow).toBe(INITIAL_WINDOW);
     expect(sha(await readAll(peer))).toBe(sha(payload));
     expect(peer.receiveWindow).toBe(4 * 1024 * 1024);
@@ -357,11 +357,7 @@ describe('Mux receive windows (auto-tuning)', () => {
     // both streams end in both directions: their growth goes back, and a new stream may take all of it
     for (const p of peers) p.end();
     await tick(50);
-    const third = client.open();
-    const payload = randomBytes(8 * 1024 * 1024);
-    third.end(payload);
-    await vi.waitFor(() => expect(accepted).toHaveLength(3));
-    const peer = accepted[2] as MuxStream;
+    const { peer, payload } = await sendOne(client, accepted, 8 * 1024 * 1024);
     expect(sha(await readAll(peer))).toBe(sha(payload));
     expect(peer.receiveWindow).toBe(INITIAL_WINDOW + budget);
   });
