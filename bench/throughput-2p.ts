@@ -11,7 +11,7 @@
  * CPU per GB is also given for both sides added: on loopback the kernel's TCP work lands in either process.
  * Reports medians of rates, of per-run ratios, and CPU seconds per GB (or per million packets) on each side.
  * Run: npx tsx bench/throughput-2p.ts [--runs 5] [--warmups 2] [--mb 256] [--packets 200000] [--relay]
- *      [--relay-mb 100] [--only stream64k,stream1m,packets] [--pairs raw,ice,ice-noresume] [--prof DIR]
+ *      [--relay-mb 100] [--coturn-relay-threads N] [--only stream64k,stream1m,packets] [--pairs raw,ice,ice-noresume] [--prof DIR]
  *      [--trim] [--fresh] [--versus /path/to/other/checkout]
  * Every worker runs with glibc's trimming off (see `trim` below); `--trim` restores glibc's default, which made
  * the raw receiver pay page faults that ICE's did not and flattered ICE 1.5-2.9x (README, two-process notes).
@@ -36,6 +36,11 @@ const { values } = parseArgs({
     packets: { type: 'string', default: '200000' },
     relay: { type: 'boolean', default: false },
     'relay-mb': { type: 'string', default: '100' },
+    /**
+     * coturn's `relay-threads` for --relay (default: coturn's own choice, one per CPU). Two allocations on
+     * different relay threads moved 6-27 MB/s where one thread moved 160-190 MB/s (README, relay notes).
+     */
+    'coturn-relay-threads': { type: 'string' },
     only: { type: 'string', default: 'stream64k,stream1m,packets,cli' },
     /**
      * By default glibc keeps freed memory instead of trimming it (MALLOC_TOP_PAD_, MALLOC_TRIM_THRESHOLD_ in
@@ -246,6 +251,11 @@ class Pair {
   }
 
   async close(): Promise<void> {
+    // both first learn that the end is coming: whichever closes first resets the other, which must not count
+    // that as a failure (it did when the receiver's 'exit' arrived after the sender's reset)
+    this.sender.send({ op: 'quiesce' });
+    this.receiver.send({ op: 'quiesce' });
+    await Promise.all([this.sender.next('quiet'), this.receiver.next('quiet')]);
     this.sender.send({ op: 'exit' });
     this.receiver.send({ op: 'exit' });
     await Promise.all([once(this.sender.child, 'exit'), once(this.receiver.child, 'exit')]);
@@ -505,7 +515,11 @@ if (only.has('cli')) {
 }
 
 if (values.relay) {
-  const coturn = await startCoturn({ users: { alice: 'secret-a', bob: 'secret-b' } });
+  const threads = values['coturn-relay-threads'];
+  const coturn = await startCoturn({
+    users: { alice: 'secret-a', bob: 'secret-b' },
+    extra: threads === undefined ? [] : [`relay-threads=${Number(threads)}`],
+  });
   try {
     const turn = { host: coturn.host, port: coturn.port, username: '', password: '' };
     const bytes = Number(values['relay-mb']) * 1e6;

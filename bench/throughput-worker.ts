@@ -37,6 +37,8 @@ export type Command =
   | { op: 'recv'; workload: Workload; total: number }
   | { op: 'send'; workload: Workload; total: number; writeSize: number }
   | { op: 'cpu' }
+  /** The pair is about to close: from now on the peer's reset is expected (answered with `quiet`). */
+  | { op: 'quiesce' }
   | { op: 'exit' };
 
 /** Worker to driver. */
@@ -47,7 +49,8 @@ export type Report =
   | { op: 'ready' }
   | ({ op: 'received'; endNs: string; cpu: number; sys: number } & RunCounts)
   | { op: 'sent'; startNs: string }
-  | { op: 'cpu'; cpu: number; sys: number };
+  | { op: 'cpu'; cpu: number; sys: number }
+  | { op: 'quiet' };
 
 const PACKET_SIZE = 1200;
 
@@ -407,6 +410,10 @@ process.on('message', (command: Command) => {
         return send(command);
       case 'cpu':
         return report({ op: 'cpu', cpu: cpuSince(cpuStart), sys: process.cpuUsage(cpuStart).system / 1e6 });
+      case 'quiesce':
+        exiting = true;
+        report({ op: 'quiet' });
+        return;
       case 'exit':
         exiting = true;
         await stopProfile();
