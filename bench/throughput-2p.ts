@@ -11,8 +11,8 @@
  * CPU per GB is also given for both sides added: on loopback the kernel's TCP work lands in either process.
  * Reports medians of rates, of per-run ratios, and CPU seconds per GB (or per million packets) on each side.
  * Run: npx tsx bench/throughput-2p.ts [--runs 5] [--warmups 2] [--mb 256] [--packets 200000] [--relay]
- *      [--relay-mb 100] [--coturn-relay-threads N] [--only stream64k,stream1m,packets] [--pairs raw,ice,ice-noresume] [--prof DIR]
- *      [--trim] [--fresh] [--versus /path/to/other/checkout]
+ *      [--relay-mb 100] [--coturn-relay-threads N] [--only stream64k,stream1m,packets]
+ *      [--pairs raw,ice,ice-noresume] [--prof DIR] [--trim] [--fresh] [--versus /path/to/other/checkout]
  * Every worker runs with glibc's trimming off (see `trim` below); `--trim` restores glibc's default, which made
  * the raw receiver pay page faults that ICE's did not and flattered ICE 1.5-2.9x (README, two-process notes).
  */
@@ -37,8 +37,8 @@ const { values } = parseArgs({
     relay: { type: 'boolean', default: false },
     'relay-mb': { type: 'string', default: '100' },
     /**
-     * coturn's `relay-threads` for --relay (default: coturn's own choice, one per CPU). Two allocations on
-     * different relay threads moved 6-27 MB/s where one thread moved 160-190 MB/s (README, relay notes).
+     * coturn's `relay-threads` for --relay (default: coturn's own choice). With its default a relayed connection
+     * ran at 6-27 or at 160-190 MB/s, decided per connection; with 1 every one ran at 159-193 (README, relay notes).
      */
     'coturn-relay-threads': { type: 'string' },
     only: { type: 'string', default: 'stream64k,stream1m,packets,cli' },
