@@ -52,14 +52,27 @@ describe.skipIf(!ok)('ice-tcp natcheck inside the lab', () => {
     });
   });
 
-  it('range NAT (a random port among 10 per connection): range, the span inside it, needs prediction', async () => {
-    const r = await natcheck('range', 'one');
-    // five probes one after another; 1.3 % of such bursts look sequential (simulated, nat-behaviour.ts)
-    expect(r.allocation).toMatchObject({ kind: 'range' });
-    if (r.allocation.kind !== 'range') return;
-    expect(r.allocation.low).toBeGreaterThanOrEqual(20000);
-    expect(r.allocation.high).toBeLessThanOrEqual(20009);
-    expect(r.traversal).not.toBe('needs-relay');
+  it('range NAT (a random port among 10 per connection): range, the span inside it, needs prediction', {
+    timeout: 60_000,
+  }, async () => {
+    // five probes one after another; 1.3 % of such bursts look sequential (simulated, nat-behaviour.ts), as one
+    // CI run saw (`sequential, delta -2`): up to three fresh labs, and a miss may only be that misreading
+    const seen: NatReport['allocation'][] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await lab?.destroy();
+      lab = undefined;
+      const r = await natcheck('range', 'one');
+      seen.push(r.allocation);
+      if (r.allocation.kind !== 'range') {
+        expect(r.allocation.kind).toBe('sequential');
+        continue;
+      }
+      expect(r.allocation.low).toBeGreaterThanOrEqual(20000);
+      expect(r.allocation.high).toBeLessThanOrEqual(20009);
+      expect(r.traversal).not.toBe('needs-relay');
+      return;
+    }
+    expect.fail(`range NAT never read as a range: ${JSON.stringify(seen)}`);
   });
 
   it('sequential NAT: endpoint-dependent, sequential with delta +1, needs prediction', async () => {
