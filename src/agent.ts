@@ -653,9 +653,11 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   private startConsent(pair: CandidatePair, link: Link): ConsentSession {
     // captured now: a restart replaces the agent's credentials, this pair keeps its generation's
     const checklist = this.round.checklist;
+    const endpoint = this.round.endpoints.get(pair.local.id);
     return startConsentSession({
       pair,
       link,
+      ...(endpoint?.kind === 'relay' ? { relayLost: () => endpoint.lost() } : {}),
       params: this.params,
       remote: this.remote,
       role: () => checklist?.role ?? 'controlling',

@@ -6,6 +6,13 @@ import type { Link } from './link.js';
 
 const log = createDebug('ice-tcp:agent:consent');
 
+/**
+ * How long the reset of a relayed connection waits for its allocation to be reported lost before it counts as a
+ * plain reset: the server resets the control and data connections together, and which of the two resets is
+ * read first is chance (ms; well inside the 100 ms in which a lost connection must show).
+ */
+export const RELAY_LOSS_GRACE_MS = 20;
+
 /** What became of the selected pair, for the agent's state. */
 export type PathEvent =
   /** Maybe transient: a consent check unanswered for an interval, or the connection lost. */
@@ -33,6 +40,11 @@ export interface ConsentSessionConfig {
   keepalive(): Buffer;
   /** ice-lite: no checks of ours; the peer's checks keep consent (see ConsentConfig.peerDriven). */
   peerDriven?: boolean;
+  /**
+   * For a pair on our TURN allocation: why the allocation was lost, once it was. A lost allocation resets its
+   * relayed connections, and the connection's reset may be read before the control connection's.
+   */
+  relayLost?: () => IceTcpError | undefined;
   /** The agent's clock. */
   now(): number;
   /** Something happened on the wire: the agent polls the session now. */
@@ -53,6 +65,8 @@ export class ConsentSession {
   /** Set once the connection is gone: the reason of `disconnected`, and of `failed` when consent then expires. */
   private lost: ConnectionLostError | undefined;
   private socketError: IceTcpError | undefined;
+  /** A relayed connection's reset waits until then for its allocation's verdict ({@link RELAY_LOSS_GRACE_MS}). */
+  private relayVerdictAt: number | undefined;
   private stopped = false;
   private readonly onEnd = () => this.onPeerEnd();
   private readonly onError = (error: IceTcpError) => {
@@ -90,6 +104,8 @@ export class ConsentSession {
 
   /** Sends the checks that are due and returns what changed. */
   poll(now: number): PathEvent[] {
+    if (this.relayVerdictAt !== undefined && (this.config.relayLost?.() || now >= this.relayVerdictAt))
+      this.judgeLoss();
     const out = this.events.splice(0);
     if (this.stopped) return out;
     // our direction ended (close(), stream end()): no check can leave, none of the peer's can be answered
@@ -101,7 +117,10 @@ export class ConsentSession {
 
   /** When {@link poll} has something to do; undefined: nothing until the wire says something. */
   nextWakeup(): number | undefined {
-    return this.stopped ? undefined : this.machine.nextWakeup();
+    if (this.stopped) return undefined;
+    const wake = this.machine.nextWakeup();
+    const verdict = this.relayVerdictAt;
+    return verdict === undefined ? wake : Math.min(verdict, wake ?? verdict);
   }
 
   /** No more checks or events; pending checks are cancelled. */
@@ -195,23 +214,36 @@ export class ConsentSession {
     if (!hadError && this.socketError === undefined && connection.peerEnded) {
       this.lost = new ConnectionLostError('closed', 'both directions of the selected connection ended');
       this.events.push({ type: 'disconnected', reason: this.lost }, { type: 'failed', reason: this.lost });
+      log('%s', this.lost.message);
       this.stop();
     } else {
-      const error = this.socketError;
-      const why = error?.message ?? 'closed before both sides ended';
-      const relayLost = error?.code === 'ERR_TURN_ALLOCATION_LOST';
-      this.lost = new ConnectionLostError(
-        relayLost ? 'relay-lost' : 'reset',
-        `selected connection lost: ${why}`,
-        {
-          cause: error,
-        },
-      );
       this.machine.onTransportLost();
-      this.events.push({ type: 'disconnected', reason: this.lost });
+      const relayed = this.config.relayLost;
+      if (relayed && this.socketError?.code !== 'ERR_TURN_ALLOCATION_LOST' && !relayed()) {
+        this.relayVerdictAt = this.config.now() + RELAY_LOSS_GRACE_MS;
+        log('relayed connection lost: waiting %d ms for its allocation', RELAY_LOSS_GRACE_MS);
+      } else {
+        this.judgeLoss();
+      }
     }
-    log('%s', this.lost.message);
     this.config.wake();
+  }
+
+  /** The connection is gone, not cleanly: `disconnected`, with the lost allocation as the reason when it was. */
+  private judgeLoss(): void {
+    this.relayVerdictAt = undefined;
+    const error = this.socketError;
+    const allocationLost = error?.code === 'ERR_TURN_ALLOCATION_LOST' ? error : this.config.relayLost?.();
+    const why = allocationLost?.message ?? error?.message ?? 'closed before both sides ended';
+    this.lost = new ConnectionLostError(
+      allocationLost ? 'relay-lost' : 'reset',
+      `selected connection lost: ${why}`,
+      {
+        cause: allocationLost ?? error,
+      },
+    );
+    this.events.push({ type: 'disconnected', reason: this.lost });
+    log('%s', this.lost.message);
   }
 }
 

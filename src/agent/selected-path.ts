@@ -2,6 +2,7 @@ import type { IceRole } from '../candidate/types.js';
 import type { CandidatePair } from '../checklist/index.js';
 import { IceConnection } from '../connection/ice-connection.js';
 import type { ResumeKeys } from '../connection/resume-mode.js';
+import type { IceTcpError } from '../errors.js';
 import { shortTermKey } from '../stun/index.js';
 import { checkPriority, selectedPairOf } from './candidate-view.js';
 import { buildCheckRequest, buildKeepalive } from './check-messages.js';
@@ -64,6 +65,8 @@ export interface ConsentStart {
   timeoutMs: number;
   /** ice-lite: consent kept by the peer's checks, none of ours. */
   lite?: boolean;
+  /** When the pair runs on our TURN allocation: why it was lost, once it was. */
+  relayLost?: () => IceTcpError | undefined;
   now(): number;
   wake(): void;
 }
@@ -94,6 +97,7 @@ export function startConsentSession(input: ConsentStart): ConsentSession {
       remoteKey !== undefined && response.hasIntegrity() && response.verifyIntegrity(remoteKey),
     keepalive: () => buildKeepalive(localKey),
     peerDriven: input.lite,
+    ...(input.relayLost ? { relayLost: input.relayLost } : {}),
     now: input.now,
     wake: input.wake,
   });

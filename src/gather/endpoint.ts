@@ -1,4 +1,5 @@
 import type { LocalCandidate } from '../candidate/types.js';
+import type { IceTcpError } from '../errors.js';
 import type { FramedConnection, PassiveAcceptor, SimultaneousOpenPort } from '../transport/index.js';
 
 /** A relayed candidate's way to reach a peer and to learn of peers reaching it (TURN, RFC 6062). */
@@ -11,6 +12,8 @@ export interface RelayEndpointHandle {
   permit(address: string): void;
   /** Releases the allocation once the connections it carries have closed. */
   close(): void;
+  /** Why the allocation was lost under us (`ERR_TURN_ALLOCATION_LOST`); undefined while it lives or once released. */
+  lost(): IceTcpError | undefined;
 }
 
 /** A gathered local candidate with the socket object that serves it. */

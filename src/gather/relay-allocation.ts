@@ -41,6 +41,7 @@ export class RelayAllocation {
       },
       permit: (address) => this.permit(address),
       close: () => this.release(),
+      lost: () => this.allocation.lostError,
     };
   }
 

@@ -73,6 +73,7 @@ export class TurnAllocation extends EventEmitter<TurnAllocationEvents> {
   private granted = 0;
   private closing: Promise<void> | undefined;
   private isClosed = false;
+  private lostWith: TurnError | undefined;
 
   private constructor(
     private readonly channel: ControlChannel,
@@ -149,6 +150,11 @@ export class TurnAllocation extends EventEmitter<TurnAllocationEvents> {
   /** Whether close() ran or the control connection died. */
   get closed(): boolean {
     return this.isClosed;
+  }
+
+  /** Why the allocation was lost (`ERR_TURN_ALLOCATION_LOST`), when it ended other than by close(). */
+  get lostError(): TurnError | undefined {
+    return this.lostWith;
   }
 
   /**
@@ -240,6 +246,7 @@ export class TurnAllocation extends EventEmitter<TurnAllocationEvents> {
   private teardown(lost?: TurnError): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.lostWith = lost;
     this.clearTimers();
     this.channel.close();
     for (const socket of this.peerSockets) socket.destroy(lost);

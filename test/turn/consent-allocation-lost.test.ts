@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IceConnection } from '../../src/index.js';
@@ -40,6 +40,25 @@ function controlConnection(conn: IceConnection): { address: string; port: number
   if (relay?.relatedAddress === undefined || relay.relatedPort === undefined)
     throw new Error('no relay candidate with a related address on the selected pair');
   return { address: relay.relatedAddress, port: relay.relatedPort };
+}
+
+/** `ss` arguments selecting coturn's established sockets from its listening port towards `dst`, by our port. */
+function coturnSockets(coturn: Coturn, dst: string, port: string): string[] {
+  return [
+    '-K',
+    '-t',
+    'state',
+    'established',
+    'src',
+    coturn.host,
+    'sport',
+    '=',
+    `:${coturn.port}`,
+    'dst',
+    dst,
+    'dport',
+    ...port.split(' '),
+  ];
 }
 
 describe.skipIf(!ok)('a TURN allocation lost while coturn keeps running', () => {
@@ -100,5 +119,66 @@ describe.skipIf(!ok)('a TURN allocation lost while coturn keeps running', () => 
     // the server itself is still up: nothing but this allocation went away
     expect(coturn.log()).not.toMatch(/exiting|shutdown/i);
     expect(states.map((s) => s.state)).toEqual(['disconnected']);
+  });
+
+  // A server resets the allocation's data connections and its control connection together, and which reset is
+  // read first is chance: in one CI run the data connection's came first and the reason was a plain 'reset'.
+  it('names the relay also when the reset of the relayed connection is read before that of the control connection', async () => {
+    const consent = { consentIntervalMs: INTERVAL, consentTimeoutMs: TIMEOUT };
+    const p = agentPair(
+      {
+        role: 'controlling',
+        addresses: ['127.0.0.1'],
+        turnServers: [{ host: coturn.host, port: coturn.port, username: 'alice', password: USERS.alice }],
+        forceRelay: true,
+        ...consent,
+      },
+      { role: 'controlled', addresses: ['127.0.0.1'], ...consent },
+    );
+    cleanups.push(() => p.close());
+    const [ca, cb] = await Promise.all([p.alice.connect(), p.bob.connect()]);
+    await roundTrip(ca, cb);
+    const control = controlConnection(ca);
+    const disconnectedSoon = nextState(p.alice, 'disconnected', SLACK);
+    const lostAt = performance.now();
+    // the data connection first, then the control connection, while this process reads nothing: both resets
+    // wait in its sockets and are read in that order
+    const data = coturnSockets(coturn, control.address, `!= :${control.port}`).join(' ');
+    const ctl = coturnSockets(coturn, control.address, `= :${control.port}`).join(' ');
+    const killed = execFileSync('sh', ['-c', `ss ${data} && ss ${ctl}`], { encoding: 'utf8' });
+    expect(killed).toContain(`:${control.port}`);
+    const disconnected = await disconnectedSoon;
+    console.info(
+      `data, then control connection reset: disconnected ${Math.round(disconnected.at - lostAt)} ms later: ${disconnected.reason?.message}`,
+    );
+    expect(disconnected.reason).toMatchObject({ code: 'ERR_CONNECTION_LOST', reason: 'relay-lost' });
+    expect((disconnected.reason as Error).cause).toMatchObject({ code: 'ERR_TURN_ALLOCATION_LOST' });
+  });
+
+  it('calls a reset of the relayed connection a reset when the allocation lives on', async () => {
+    const consent = { consentIntervalMs: INTERVAL, consentTimeoutMs: TIMEOUT };
+    const p = agentPair(
+      {
+        role: 'controlling',
+        addresses: ['127.0.0.1'],
+        turnServers: [{ host: coturn.host, port: coturn.port, username: 'alice', password: USERS.alice }],
+        forceRelay: true,
+        ...consent,
+      },
+      { role: 'controlled', addresses: ['127.0.0.1'], ...consent },
+    );
+    cleanups.push(() => p.close());
+    const [ca, cb] = await Promise.all([p.alice.connect(), p.bob.connect()]);
+    await roundTrip(ca, cb);
+    const control = controlConnection(ca);
+    const disconnectedSoon = nextState(p.alice, 'disconnected', SLACK);
+    const lostAt = performance.now();
+    execFileSync('ss', coturnSockets(coturn, control.address, `!= :${control.port}`));
+    const disconnected = await disconnectedSoon;
+    console.info(
+      `data connection reset alone: disconnected ${Math.round(disconnected.at - lostAt)} ms later: ${disconnected.reason?.message}`,
+    );
+    expect(disconnected.reason).toMatchObject({ code: 'ERR_CONNECTION_LOST', reason: 'reset' });
+    expect(disconnected.at - lostAt).toBeLessThan(SLACK);
   });
 });
