@@ -70,7 +70,8 @@ describe.skipIf(!ok)('a TURN allocation lost while coturn keeps running', () => 
     await coturn?.stop();
   });
 
-  it('the relayed selected pair goes disconnected at once, with ERR_CONNECTION_LOST naming the relay', async () => {
+  /** alice on a relayed pair through our coturn (her allocation), bob direct to it; consent every 500 ms. */
+  async function relayedPair() {
     const consent = { consentIntervalMs: INTERVAL, consentTimeoutMs: TIMEOUT };
     const p = agentPair(
       {
@@ -84,6 +85,11 @@ describe.skipIf(!ok)('a TURN allocation lost while coturn keeps running', () => 
     );
     cleanups.push(() => p.close());
     const [ca, cb] = await Promise.all([p.alice.connect(), p.bob.connect()]);
+    return { p, ca, cb };
+  }
+
+  it('the relayed selected pair goes disconnected at once, with ERR_CONNECTION_LOST naming the relay', async () => {
+    const { p, ca, cb } = await relayedPair();
     expect(ca.localCandidate.type).toBe('relay');
     await roundTrip(ca, cb);
     const control = controlConnection(ca);
@@ -93,20 +99,10 @@ describe.skipIf(!ok)('a TURN allocation lost while coturn keeps running', () => 
     const lostAt = performance.now();
     // coturn's socket only: source the server's port, destination our control connection's port (not blocking:
     // the agent must be free to notice while ss runs)
-    const { stdout: killed } = await promisify(execFile)('ss', [
-      '-K',
-      '-t',
-      'src',
-      coturn.host,
-      'sport',
-      '=',
-      `:${coturn.port}`,
-      'dst',
-      control.address,
-      'dport',
-      '=',
-      `:${control.port}`,
-    ]);
+    const { stdout: killed } = await promisify(execFile)(
+      'ss',
+      coturnSockets(coturn, control.address, `= :${control.port}`),
+    );
     const ssMs = Math.round(performance.now() - lostAt);
     expect(killed).toContain(`:${control.port}`);
     const disconnected = await disconnectedSoon;
@@ -124,19 +120,7 @@ describe.skipIf(!ok)('a TURN allocation lost while coturn keeps running', () => 
   // A server resets the allocation's data connections and its control connection together, and which reset is
   // read first is chance: in one CI run the data connection's came first and the reason was a plain 'reset'.
   it('names the relay also when the reset of the relayed connection is read before that of the control connection', async () => {
-    const consent = { consentIntervalMs: INTERVAL, consentTimeoutMs: TIMEOUT };
-    const p = agentPair(
-      {
-        role: 'controlling',
-        addresses: ['127.0.0.1'],
-        turnServers: [{ host: coturn.host, port: coturn.port, username: 'alice', password: USERS.alice }],
-        forceRelay: true,
-        ...consent,
-      },
-      { role: 'controlled', addresses: ['127.0.0.1'], ...consent },
-    );
-    cleanups.push(() => p.close());
-    const [ca, cb] = await Promise.all([p.alice.connect(), p.bob.connect()]);
+    const { p, ca, cb } = await relayedPair();
     await roundTrip(ca, cb);
     const control = controlConnection(ca);
     const disconnectedSoon = nextState(p.alice, 'disconnected', SLACK);
@@ -156,19 +140,7 @@ describe.skipIf(!ok)('a TURN allocation lost while coturn keeps running', () => 
   });
 
   it('calls a reset of the relayed connection a reset when the allocation lives on', async () => {
-    const consent = { consentIntervalMs: INTERVAL, consentTimeoutMs: TIMEOUT };
-    const p = agentPair(
-      {
-        role: 'controlling',
-        addresses: ['127.0.0.1'],
-        turnServers: [{ host: coturn.host, port: coturn.port, username: 'alice', password: USERS.alice }],
-        forceRelay: true,
-        ...consent,
-      },
-      { role: 'controlled', addresses: ['127.0.0.1'], ...consent },
-    );
-    cleanups.push(() => p.close());
-    const [ca, cb] = await Promise.all([p.alice.connect(), p.bob.connect()]);
+    const { p, ca, cb } = await relayedPair();
     await roundTrip(ca, cb);
     const control = controlConnection(ca);
     const disconnectedSoon = nextState(p.alice, 'disconnected', SLACK);
