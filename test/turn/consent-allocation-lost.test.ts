@@ -129,8 +129,11 @@ describe.skipIf(!ok)('a TURN allocation lost while coturn keeps running', () => 
     // wait in its sockets and are read in that order
     const data = coturnSockets(coturn, control.address, `!= :${control.port}`).join(' ');
     const ctl = coturnSockets(coturn, control.address, `= :${control.port}`).join(' ');
-    const killed = execFileSync('sh', ['-c', `ss ${data} && ss ${ctl}`], { encoding: 'utf8' });
-    expect(killed).toContain(`:${control.port}`);
+    const killed = execFileSync('sh', ['-c', `ss ${data} && echo --- && ss ${ctl}`], { encoding: 'utf8' });
+    const [dataKilled, ctlKilled] = killed.split('---');
+    // a data connection was there to kill (not only the header line), and then the control connection
+    expect(dataKilled).toContain(`:${coturn.port}`);
+    expect(ctlKilled).toContain(`:${control.port}`);
     const disconnected = await disconnectedSoon;
     console.info(
       `data, then control connection reset: disconnected ${Math.round(disconnected.at - lostAt)} ms later: ${disconnected.reason?.message}`,
