@@ -104,7 +104,7 @@ export class ConsentSession {
 
   /** Sends the checks that are due and returns what changed. */
   poll(now: number): PathEvent[] {
-    if (this.relayVerdictAt !== undefined && (this.config.relayLost?.() || now >= this.relayVerdictAt))
+    if (this.relayVerdictAt !== undefined && (this.allocationLoss() || now >= this.relayVerdictAt))
       this.judgeLoss();
     const out = this.events.splice(0);
     if (this.stopped) return out;
@@ -218,8 +218,7 @@ export class ConsentSession {
       this.stop();
     } else {
       this.machine.onTransportLost();
-      const relayed = this.config.relayLost;
-      if (relayed && this.socketError?.code !== 'ERR_TURN_ALLOCATION_LOST' && !relayed()) {
+      if (this.config.relayLost && !this.allocationLoss()) {
         this.relayVerdictAt = this.config.now() + RELAY_LOSS_GRACE_MS;
         log('relayed connection lost: waiting %d ms for its allocation', RELAY_LOSS_GRACE_MS);
       } else {
@@ -229,11 +228,17 @@ export class ConsentSession {
     this.config.wake();
   }
 
+  /** Our TURN allocation's loss, when the connection ended with it or the allocation reported it since. */
+  private allocationLoss(): IceTcpError | undefined {
+    const error = this.socketError;
+    return error?.code === 'ERR_TURN_ALLOCATION_LOST' ? error : this.config.relayLost?.();
+  }
+
   /** The connection is gone, not cleanly: `disconnected`, with the lost allocation as the reason when it was. */
   private judgeLoss(): void {
     this.relayVerdictAt = undefined;
     const error = this.socketError;
-    const allocationLost = error?.code === 'ERR_TURN_ALLOCATION_LOST' ? error : this.config.relayLost?.();
+    const allocationLost = this.allocationLoss();
     const why = allocationLost?.message ?? error?.message ?? 'closed before both sides ended';
     this.lost = new ConnectionLostError(
       allocationLost ? 'relay-lost' : 'reset',
