@@ -14,7 +14,7 @@
  *      [--relay-mb 100] [--coturn-relay-threads N] [--only stream64k,stream1m,packets]
  *      [--pairs raw,ice,ice-noresume] [--prof DIR] [--trim] [--fresh] [--versus /path/to/other/checkout]
  * Every worker runs with glibc's trimming off (see `trim` below); `--trim` restores glibc's default, which made
- * the raw receiver pay page faults that ICE's did not and flattered ICE 1.5-2.9x (README, two-process notes).
+ * the raw receiver pay page faults that ICE's did not and flattered ICE 1.5-2.9x (docs/BENCHMARKS.md).
  */
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -38,7 +38,7 @@ const { values } = parseArgs({
     'relay-mb': { type: 'string', default: '100' },
     /**
      * coturn's `relay-threads` for --relay (default: coturn's own choice). With its default a relayed connection
-     * ran at 6-27 or at 160-190 MB/s, decided per connection; with 1 every one ran at 159-193 (README, relay notes).
+     * ran at 6-27 or at 160-190 MB/s, decided per connection; with 1 every one ran at 159-193 (docs/BENCHMARKS.md).
      */
     'coturn-relay-threads': { type: 'string' },
     only: { type: 'string', default: 'stream64k,stream1m,packets,cli' },

@@ -31,7 +31,7 @@ const THRESHOLD_BLOCK_BYTES = GLIBC_MMAP_THRESHOLD_MAX - 64 * 1024;
  * 128 KiB. Node reads a socket into a fresh 64 KiB buffer per read; with the default threshold glibc gave
  * those pages back after each collection and the next reads faulted them in again: a receiving CLI spent
  * most of its time in the kernel (41,000-54,000 page faults for 512 MiB against 15,800, and 415-553 against
- * 1,052-1,230 MB/s; README, "Benchmarks").
+ * 1,052-1,230 MB/s; docs/BENCHMARKS.md, "The CLI's transfer").
  * Elsewhere (musl, macOS) the block is only allocated and freed.
  */
 export function settleHeap(): number | undefined {

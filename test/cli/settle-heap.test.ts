@@ -18,7 +18,7 @@ describe.skipIf(!ok)('settleHeap on glibc', () => {
     return (JSON.parse(out) as { grewBytes: number }).grewBytes;
   };
 
-  // a receiving CLI faulted its read buffers' pages in again after every collection (README, "Benchmarks")
+  // a receiving CLI faulted its read buffers' pages in again after every collection (docs/BENCHMARKS.md)
   it('raises the mmap threshold (and with it the trim threshold) above 8 MiB; a process without it maps them', {
     timeout: 30_000,
   }, () => {

@@ -154,14 +154,14 @@ export const MATRIX_CELLS: readonly MatrixCell[] = [
     // ~3; `npm run -s nat-matrix -- --rtt 20 --cell 'sequential+rst <->'`): asserted there, test/nat/matrix-rtt.test.ts.
     // Until 2026-11-28 natA also drew a port for every SYN of hostB it refused (the RST went through the snat
     // rule, test/support/nat-rules.ts): hostB's ping-pong towards the predicted ports walked them.
-    why: 'at ~0 RTT every SYN hostA sends is a new flow on the next port of natA (a refusal deletes the entry), so hostA cannot re-SYN on one 5-tuple until the SYNs cross; measured 0/10 at 0 RTT; at 20 ms RTT 10/10 direct, asserted in test/nat/matrix-rtt.test.ts (README "Still failing")',
+    why: 'at ~0 RTT every SYN hostA sends is a new flow on the next port of natA (a refusal deletes the entry), so hostA cannot re-SYN on one 5-tuple until the SYNs cross; measured 0/10 at 0 RTT, 1/10 at 1 ms, 2/10 at 2 ms, 5/10 at 3 ms, 47/50 at 5 ms; at 20 ms RTT 10/10 direct, asserted in test/nat/matrix-rtt.test.ts (README "Still failing")',
   },
   {
     name: 'sequential+rst <-> sequential+rst',
     lab: { a: nat('sequential', 'rst'), b: nat('sequential', 'rst') },
     expect: 'direct',
     asserted: false,
-    why: 'as sequential+rst <-> preserve+rst, on both sides: each refused SYN takes the next port of its NAT; 0/5 at 0 RTT; at 20 ms RTT 8/14 (load 10-18) and 7/10 (load ~3) early on 2026-11-28, when the partner checks of the two sides started up to ~75 ms apart, then 25/25 direct (04:16-04:41, load 2-6); not asserted: in both CI runs that asserted it (test/nat/matrix-rtt.test.ts, 05:00-05:17) the first of two attempts failed',
+    why: 'as sequential+rst <-> preserve+rst, on both sides: each refused SYN takes the next port of its NAT; 0/5 at 0 RTT; at 20 ms RTT 8/14 (load 10-18) and 7/10 (load ~3) early on 2026-11-28, when the partner checks of the two sides started up to ~75 ms apart, then 25/25 direct (04:16-04:41, load 2-6); not asserted: in both CI runs that asserted it (test/nat/matrix-rtt.test.ts, 05:00-05:17) the first of two attempts failed; RTT sweep 2026-11-28: 7/10 at 1 and 2 ms, 8/10 at 3 ms, 45/50 at 5 ms (README "Still failing")',
   },
   {
     name: 'random+drop <-> preserve+drop',
