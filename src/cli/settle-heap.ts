@@ -20,7 +20,7 @@ const THRESHOLD_BLOCK_BYTES = GLIBC_MMAP_THRESHOLD_MAX - 64 * 1024;
  * One full garbage collection, once per process, before a CLI session publishes anything. A fresh CLI
  * reaches V8's first full collection 100-300 ms after it starts, from the garbage of loading its modules
  * and gathering: that is during its first checks, where a 9-17 ms pause measured delays a simultaneous open
- * whose SYNs must cross within one one-way delay (README, "The NAT matrix"). Collected here, while no peer can
+ * whose SYNs must cross within one one-way delay (docs/NAT-MATRIX.md). Collected here, while no peer can
  * know us yet, the pause costs start-up time instead and the next full collection comes much later. Node
  * exposes no collector call without `--expose-gc`, so the flag is set for one new context that hands out
  * its `gc` (the process's own globals stay as they were). Returns the pause in ms, or undefined when it
