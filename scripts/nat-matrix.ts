@@ -1,11 +1,13 @@
 /**
- * `npm run nat-matrix -- [--runs N] [--cell TEXT]... [--rtt MS] [--json]`: runs cells of the NAT matrix
+ * `npm run nat-matrix -- [--runs N] [--cell TEXT]... [--rtt MS] [--signal-offset MS] [--json]`: runs cells of the NAT matrix
  * (test/nat/cells.ts), each on N fresh labs (default 5), and prints per cell the share of runs that met the
  * expectation, the median and p90 time to connected, and the selected pairs seen; `--json` prints the same as
  * one JSON object instead. `--cell` keeps the cells whose name contains TEXT (repeatable); `--logs DIR` writes
  * each run's two CLI stderr streams there (set `DEBUG=ice-tcp:*` to fill them). `--rtt MS` adds that round-trip
  * time between the two hosts (the lab's userspace delay lines; needs ethtool and /usr/bin/python3). `--dist` builds
  * and runs the compiled CLI (`dist/cli.js`, what an installed `ice-tcp` runs) instead of the sources through tsx.
+ * `--signal-offset MS` hands hostA the peer's lines MS later than hostB gets hostA's (negative: hostB later), as a
+ * signalling server's latency does; by default both get them at once.
  * Needs root, iproute2, nftables and coturn. Exit code 1 when an asserted cell met its expectation too rarely.
  */
 import { execFileSync } from 'node:child_process';
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     logs: { type: 'string' },
     rtt: { type: 'string', default: '0' },
+    'signal-offset': { type: 'string', default: '0' },
     dist: { type: 'boolean', default: false },
   },
 });
@@ -40,6 +43,13 @@ if (!Number.isInteger(runs) || runs < 1 || runs > 1000) {
 const rttMs = Number(values.rtt);
 if (!(rttMs >= 0 && rttMs <= 2000)) {
   console.error(`nat-matrix: --rtt needs milliseconds from 0 to 2000, got ${values.rtt}`);
+  process.exit(2);
+}
+const signalOffsetMs = Number(values['signal-offset']);
+if (!(Math.abs(signalOffsetMs) <= 5000)) {
+  console.error(
+    `nat-matrix: --signal-offset needs milliseconds from -5000 to 5000, got ${values['signal-offset']}`,
+  );
   process.exit(2);
 }
 const wanted = values.cell ?? [];
@@ -74,7 +84,7 @@ for (const cell of cells) {
   const results: CellResult[] = [];
   process.stderr.write(`${cell.name}:`);
   for (let i = 0; i < runs; i++) {
-    const r = await runCell(cell, { timeoutS: 10, rttMs });
+    const r = await runCell(cell, { timeoutS: 10, rttMs, signalOffsetMs });
     results.push(r);
     if (values.logs) saveLogs(values.logs, `${cell.name.replace(/[^\w+-]+/g, '_')}-${i + 1}`, r);
     process.stderr.write(` ${r.outcome}${r.connectedMs === undefined ? '' : ` ${r.connectedMs}ms`}`);
@@ -84,11 +94,11 @@ for (const cell of cells) {
 }
 const seconds = (performance.now() - started) / 1000;
 if (values.json) {
-  console.log(JSON.stringify({ runs, rttMs, seconds: Math.round(seconds), cells: rates }));
+  console.log(JSON.stringify({ runs, rttMs, signalOffsetMs, seconds: Math.round(seconds), cells: rates }));
 } else {
   console.log(formatRates(rates));
   console.log(
-    `\n${cells.length} cells x ${runs} fresh labs at ${rttMs} ms added RTT in ${seconds.toFixed(1)} s`,
+    `\n${cells.length} cells x ${runs} fresh labs at ${rttMs} ms added RTT${signalOffsetMs ? `, signal offset ${signalOffsetMs} ms` : ''} in ${seconds.toFixed(1)} s`,
   );
 }
 process.exit(rates.some((r) => r.verdict === 'MISMATCH') ? 1 : 0);

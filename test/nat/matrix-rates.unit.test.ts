@@ -47,4 +47,19 @@ describe('NAT matrix rates over fresh labs', () => {
     const rates = summariseCell(c, [run(c, 'direct', 40), run(c, 'direct', 50), run(c, 'relay', 800)]);
     expect(rates).toMatchObject({ matches: 2, verdict: 'ok', medianMs: 40 });
   });
+  it("counts either host pair as host to host: hostB's active dial to hostA's passive shows hostB as prflx", () => {
+    // with the peer's lines 50 ms late (`--signal-offset 50`) hostA answered hostB's check before it had dialled and
+    // nominated that pair: a direct path between the two LAN addresses all the same
+    const pairs = 'a=host passive/prflx active; b=host active/host passive';
+    for (const name of ['same NAT (preserve+drop)', 'public <-> public']) {
+      expect(cell(name).via?.test(pairs), name).toBe(true);
+      expect(cell(name).via?.test('a=host active/host passive; b=host passive/prflx active'), name).toBe(
+        true,
+      );
+      expect(cell(name).via?.test('a=srflx so/srflx so; b=srflx so/srflx so'), name).toBe(false);
+      expect(cell(name).via?.test('a=host active/relay passive; b=relay passive/prflx active'), name).toBe(
+        false,
+      );
+    }
+  });
 });

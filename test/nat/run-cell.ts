@@ -29,6 +29,11 @@ export interface RunCellOptions {
   /** Round-trip time the lab's delay lines add between hostA and hostB (`createLab`'s `rttMs`); default 0. */
   rttMs?: number;
   /**
+   * How much later hostA gets hostB's lines than hostB gets hostA's (negative: hostB later), in ms; default 0,
+   * both at once. Through a signalling server the two sides start their checks at least its one-way latency apart.
+   */
+  signalOffsetMs?: number;
+  /**
    * Called once the lab exists, before the CLIs start (e.g. a packet capture, bench/lab-trace.ts); what it
    * returns is awaited after both CLIs are done, before the lab goes.
    */
@@ -140,7 +145,7 @@ export async function runCell(cell: MatrixCell, options: RunCellOptions): Promis
       ...['--send-bytes', oneWay ? '0' : bytes, '--expect-bytes', bytes],
     ]);
     peers.push(a, b);
-    await exchangeLines(a, b);
+    await exchangeLines(a, b, options.signalOffsetMs);
     const started = performance.now();
     const limitMs = options.timeoutS * 1000 + 15_000;
     const outcomes = await Promise.all(

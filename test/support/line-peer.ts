@@ -129,11 +129,17 @@ export class LinePeer {
   }
 }
 
-/** Cross-wires two peers: each one's local lines become the other's remote lines. */
-export async function exchangeLines(a: LinePeer, b: LinePeer): Promise<void> {
+/**
+ * Cross-wires two peers: each one's local lines become the other's remote lines. `laterToAMs` > 0 hands `a` its
+ * lines that much after `b` (an offerer waiting for the answer through a signalling server), < 0 hands `b` its
+ * lines later; 0 hands both at once.
+ */
+export async function exchangeLines(a: LinePeer, b: LinePeer, laterToAMs = 0): Promise<void> {
   const [la, lb] = await Promise.all([a.localLines(), b.localLines()]);
-  a.writeRemote(lb);
-  b.writeRemote(la);
+  const [first, firstLines, second, secondLines] = laterToAMs >= 0 ? [b, la, a, lb] : [a, lb, b, la];
+  first.writeRemote(firstLines);
+  if (laterToAMs !== 0) await new Promise((resolve) => setTimeout(resolve, Math.abs(laterToAMs)));
+  second.writeRemote(secondLines);
 }
 
 /** Spawns `ice-tcp` CLI peers and kills whichever are still running at `killAll()` (call it in afterEach). */
