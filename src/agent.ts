@@ -516,7 +516,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     const now = this.now();
     if (outcome.kind === 'success') checklist.onCheckSuccess(pairId, now);
     else if (outcome.kind === 'role-conflict') checklist.onRoleConflict(pairId, now);
-    else checklist.onCheckFailure(pairId, now, outcome.reason);
+    else checklist.onCheckFailure(pairId, now, outcome.reason, outcome.answered);
     this.pump();
   }
 
@@ -580,7 +580,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
           role: this.round.checklist?.role ?? 'controlling',
           tieBreaker: this.tieBreaker,
         } as const;
-        this.pool.check(pair, params, this.round.pairSignals.signalOf(pair.id));
+        this.pool.check(pair, params, this.round.pairSignals.signalOf(pair.id), action.timeoutMs);
         break;
       }
       case 'pair-succeeded':

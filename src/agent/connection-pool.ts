@@ -36,8 +36,8 @@ export type CheckOutcome =
   | { kind: 'success' }
   /** Answered 487 (RFC 8445 §7.2.5.1). */
   | { kind: 'role-conflict' }
-  /** No connection, the connection closed, or an error response. */
-  | { kind: 'failure'; reason: string };
+  /** No connection, the connection closed, or (`answered`) an error response. */
+  | { kind: 'failure'; reason: string; answered?: true };
 
 /**
  * What the pool reports to the agent, the one driver of the checklist: the pool never calls the checklist,
@@ -189,8 +189,9 @@ export class ConnectionPool implements LinkOwner {
   /**
    * Sends one check on a pair, opening its connection first when needed; the outcome is reported through
    * {@link PoolEvents.onCheckOutcome}. `signal` is the pair's: aborting it cancels the dial and the transaction.
+   * `dialTimeoutMs`: longer than the agent's for a kept S-O SYN (checklist/peer-wait.ts).
    */
-  check(pair: CandidatePair, params: CheckParameters, signal: AbortSignal): void {
+  check(pair: CandidatePair, params: CheckParameters, signal: AbortSignal, dialTimeoutMs?: number): void {
     const existing = this.links.get(pair.id);
     if (existing && !existing.closed) {
       this.sendCheck(existing, pair, params, signal);
@@ -200,7 +201,8 @@ export class ConnectionPool implements LinkOwner {
     // a dial cancelled with its pair cannot serve the pair revived by a later check
     if (!pending || pending.signal.aborted) {
       const superseded = new AbortController();
-      const entry = { link: this.open(pair, signal, superseded.signal), signal, superseded };
+      const link = this.open(pair, signal, superseded.signal, dialTimeoutMs ?? this.config.dialTimeoutMs);
+      const entry = { link, signal, superseded };
       pending = entry;
       this.dialing ??= new Map();
       this.dialing.set(pair.id, entry);
@@ -422,9 +424,9 @@ export class ConnectionPool implements LinkOwner {
     pair: CandidatePair,
     pairSignal: AbortSignal,
     superseded: AbortSignal,
+    timeoutMs: number,
   ): Promise<Link | undefined> {
     const endpoint = this.endpoints.get(pair.local.id);
-    const timeoutMs = this.config.dialTimeoutMs;
     const signal = AbortSignal.any([this.config.signal, pairSignal, superseded]);
     try {
       let connection: FramedConnection;
@@ -513,7 +515,10 @@ export class ConnectionPool implements LinkOwner {
         this.authenticated(link);
         this.notePeerOptions(response);
       }
-      events.onCheckOutcome(pair.id, answer.kind === 'failure' ? answer : { kind: answer.kind });
+      events.onCheckOutcome(
+        pair.id,
+        answer.kind === 'failure' ? { ...answer, answered: true } : { kind: answer.kind },
+      );
     });
   }
 }

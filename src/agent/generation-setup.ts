@@ -53,6 +53,7 @@ export function createChecklist(options: ResolvedOptions, role: IceRole, tieBrea
     pacingMs: options.checkPacingMs,
     checkTimeoutMs: options.checkTimeoutMs,
     passiveGraceMs: options.passiveGraceMs,
+    peerWaitMs: options.peerWaitMs,
     maxPairs: options.maxPairs,
     nominationWaitMs: options.nominationWaitMs,
     relayNominationWaitMs: options.relayNominationWaitMs,

@@ -41,6 +41,14 @@ export interface IceAgentOptions {
    * candidates are complete, before ICE can fail (ms). Default: `checkTimeoutMs`.
    */
   passiveGraceMs?: number;
+  /**
+   * While no check of the peer has arrived (it may get our candidates later than we got its own: an answer
+   * through a signalling server, lines pasted by hand), how long after the peer's end-of-candidates ICE keeps
+   * trying before it can fail with `ERR_ICE_FAILED`, checking failed pairs again 1, 2, 4 and then every 8 s
+   * (ms). Default: `connectTimeoutMs`, so `connect()` then ends with `ERR_ICE_TIMEOUT`. Set it low to fail fast
+   * where both sides are known to start together.
+   */
+  peerWaitMs?: number;
   /** S-O: pause before dialling again after a RST (ms). Default 20. */
   soRetryDelayMs?: number;
   /**
@@ -179,6 +187,7 @@ export function resolveOptions(options: IceAgentOptions = {}): ResolvedOptions {
   positive('checkTimeoutMs', o.checkTimeoutMs, 10, 600_000);
   const dialTimeoutMs = positive('dialTimeoutMs', o.dialTimeoutMs ?? o.checkTimeoutMs, 10, 600_000);
   const passiveGraceMs = positive('passiveGraceMs', o.passiveGraceMs ?? o.checkTimeoutMs, 0, 600_000);
+  const peerWaitMs = positive('peerWaitMs', o.peerWaitMs ?? o.connectTimeoutMs, 0, 86_400_000);
   positive('soRetryDelayMs', o.soRetryDelayMs, 1, 60_000);
   positive('soResynIntervalMs', o.soResynIntervalMs, 0, 60_000);
   if (o.soResynIntervalMs > 0 && o.soResynIntervalMs < 10) {
@@ -238,7 +247,7 @@ export function resolveOptions(options: IceAgentOptions = {}): ResolvedOptions {
   if (o.forceRelay && o.turnServers.length === 0) {
     throw new InvalidArgumentError('forceRelay needs at least one entry in turnServers');
   }
-  return { ...o, dialTimeoutMs, passiveGraceMs };
+  return { ...o, dialTimeoutMs, passiveGraceMs, peerWaitMs };
 }
 
 function validateAddresses(addresses: unknown): void {

@@ -3,8 +3,12 @@ import type { RemoteCandidate } from './pair.js';
 
 /** What the checklist asks the agent to do, returned by `poll(now)`. */
 export type ChecklistAction =
-  /** Send a Binding request on the pair, opening its connection first when needed. */
-  | { type: 'check'; pairId: string; useCandidate: boolean; triggered: boolean }
+  /**
+   * Send a Binding request on the pair, opening its connection first when needed. `timeoutMs`: how long this
+   * check may take when it is longer than `checkTimeoutMs` (an S-O SYN kept for a peer that has not checked us
+   * yet, peer-wait.ts); the connection's set-up gets as long.
+   */
+  | { type: 'check'; pairId: string; useCandidate: boolean; triggered: boolean; timeoutMs?: number }
   /** The pair is nominated: hand its connection to the application. */
   | { type: 'selected'; pairId: string }
   /** ICE failed: no pair can succeed any more. */

@@ -17,6 +17,7 @@ import {
 } from './pair.js';
 import { PairStore } from './pair-store.js';
 import { canPair, peerTcpType } from './pairing.js';
+import { retryDelayMs } from './peer-wait.js';
 import { oppositeRole, resolveLiteRoleConflict, resolveRoleConflict, shouldSwitchOn487 } from './role.js';
 import {
   allowsSequentialPairing,
@@ -29,6 +30,8 @@ import {
 /** A check that went out and has no answer yet. */
 interface CheckInFlight {
   sentAt: number;
+  /** When the check times out: `sentAt + checkTimeoutMs`, or later for a kept S-O SYN (peer-wait.ts). */
+  expiresAt: number;
   useCandidate: boolean;
   roleWhenSent: Role;
 }
@@ -63,6 +66,10 @@ export class Checklist {
   private latestNow = Number.NEGATIVE_INFINITY;
   private localGatheringComplete = false;
   private remoteEndOfCandidatesAt: number | undefined;
+  /** When the peer's first check arrived: it holds our candidates and checks them (peer-wait.ts). */
+  private peerHeardAt: number | undefined;
+  /** The earliest `retryAt` of the failed pairs, while some are due to be checked again (peer-wait.ts). */
+  private nextRetryAt: number | undefined;
   /** The pair whose USE-CANDIDATE check is queued or under way: one nomination at a time. */
   private nominatingPairId: string | undefined;
   private selectedPairId: string | undefined;
@@ -184,6 +191,7 @@ export class Checklist {
     // a lite agent checks nothing and waits for the peer's nomination (RFC 8445 §6.1.1)
     if (this.stateValue === 'running' && !this.config.lite) {
       this.expireChecks(now);
+      this.retryFailedPairs(now);
       this.nominateIfTime(now);
       this.sendNextCheck(now);
       this.failIfHopeless(now);
@@ -199,15 +207,16 @@ export class Checklist {
     if (this.triggered.some((t) => this.canSendTriggered(t))) times.push(this.nextCheckAt);
     else if (this.hasOrdinaryPair())
       times.push(Math.max(this.nextCheckAt, this.predictionHoldEnd() ?? this.nextCheckAt));
-    for (const check of this.inFlight?.values() ?? []) times.push(check.sentAt + this.config.checkTimeoutMs);
+    for (const check of this.inFlight?.values() ?? []) times.push(check.expiresAt);
     const nominationDeadline = this.nominationDeadline();
     if (nominationDeadline !== undefined) times.push(nominationDeadline);
     if (this.localGatheringComplete && this.startedAt !== undefined) {
       const remoteEnd = this.remoteEndAt(this.startedAt);
-      for (const t of [remoteEnd, remoteEnd + this.passiveGraceMs()]) {
-        if (t > this.latestNow) times.push(t);
+      for (const t of [remoteEnd, this.passiveDeadline(this.startedAt), this.peerWaitEnd(this.startedAt)]) {
+        if (t !== undefined && t > this.latestNow) times.push(t);
       }
     }
+    if (this.nextRetryAt !== undefined && this.waitingForPeer(this.latestNow)) times.push(this.nextRetryAt);
     return times.length === 0 ? undefined : Math.min(...times);
   }
 
@@ -238,12 +247,16 @@ export class Checklist {
     if (this.roleValue === 'controlled' && pair.useCandidateReceived) this.select(pair);
   }
 
-  /** Our check on the pair failed: connection refused or timed out, or an error response other than 487. */
-  onCheckFailure(pairId: string, now: number, reason: string): void {
+  /**
+   * Our check on the pair failed: connection refused or timed out, or (`answered`) an error response other than
+   * 487. Only an unanswered check may be tried again while we wait for the peer (peer-wait.ts): an error
+   * response comes from a peer that is there and says no.
+   */
+  onCheckFailure(pairId: string, now: number, reason: string, answered = false): void {
     this.advance(now);
     const pair = this.store.get(pairId);
     if (!pair || !this.inFlight?.has(pairId)) return;
-    this.failPair(pair, reason);
+    this.failPair(pair, reason, !answered);
   }
 
   /** Our check was answered 487 (RFC 8445 §7.2.5.1): switch role and check the pair again. */
@@ -273,6 +286,7 @@ export class Checklist {
       : resolveRoleConflict(this.roleValue, this.config.tieBreaker, check);
     if (verdict === 'reject-487') return { response: 'role-conflict' };
     if (verdict === 'switch-role') this.switchRole(oppositeRole(this.roleValue));
+    this.peerHeardAt ??= now;
 
     const known = this.findRemoteOfCheck(local, check);
     const remote = known ?? this.learnPeerReflexive(local, check);
@@ -509,7 +523,7 @@ export class Checklist {
   private expireChecks(now: number): void {
     for (const [pairId, check] of [...(this.inFlight ?? [])]) {
       const pair = this.store.get(pairId);
-      if (pair && now >= check.sentAt + this.config.checkTimeoutMs) this.failPair(pair, 'timeout');
+      if (pair && now >= check.expiresAt) this.failPair(pair, 'timeout');
     }
   }
 
@@ -517,13 +531,53 @@ export class Checklist {
     if (this.inFlight?.delete(pairId) && this.inFlight.size === 0) this.inFlight = undefined;
   }
 
-  private failPair(pair: CandidatePair, reason: string): void {
+  private failPair(pair: CandidatePair, reason: string, retryable = true): void {
     this.endCheck(pair.id);
     this.dropTriggered(pair.id);
     if (this.nominatingPairId === pair.id) this.nominatingPairId = undefined;
     pair.state = 'failed';
     pair.failureReason = reason;
     this.actions.push({ type: 'pair-failed', pairId: pair.id });
+    if (
+      retryable &&
+      this.config.peerWaitMs !== undefined &&
+      this.peerHeardAt === undefined &&
+      !isPassiveLocal(pair)
+    ) {
+      pair.retryAt = this.latestNow + retryDelayMs(pair.retries ?? 0);
+      this.nextRetryAt = Math.min(this.nextRetryAt ?? pair.retryAt, pair.retryAt);
+    }
+  }
+
+  /** While we wait for the peer (peer-wait.ts), failed pairs whose pause is over are checked again. */
+  private retryFailedPairs(now: number): void {
+    if (this.nextRetryAt === undefined || now < this.nextRetryAt || !this.waitingForPeer(now)) return;
+    let next: number | undefined;
+    for (const pair of this.store.sorted()) {
+      if (pair.state !== 'failed' || pair.retryAt === undefined) continue;
+      if (now < pair.retryAt) {
+        next = Math.min(next ?? pair.retryAt, pair.retryAt);
+        continue;
+      }
+      pair.retryAt = undefined;
+      pair.retries = (pair.retries ?? 0) + 1;
+      pair.state = 'waiting';
+    }
+    this.nextRetryAt = next;
+  }
+
+  /** True while no check of the peer has arrived and its wait (`peerWaitMs`) is not over. */
+  private waitingForPeer(now: number): boolean {
+    const end = this.startedAt === undefined ? undefined : this.peerWaitEnd(this.startedAt);
+    return end !== undefined && now < end;
+  }
+
+  /** When we stop waiting for a peer that never checked us; undefined once it did, or with no such wait. */
+  private peerWaitEnd(startedAt: number): number | undefined {
+    const wait = this.config.peerWaitMs;
+    return wait === undefined || this.peerHeardAt !== undefined
+      ? undefined
+      : this.remoteEndAt(startedAt) + wait;
   }
 
   private nominateIfTime(now: number): void {
@@ -625,10 +679,37 @@ export class Checklist {
     pair.checksSent += 1;
     pair.lastCheckAt = now;
     this.inFlight ??= new Map();
-    this.inFlight.set(pair.id, { sentAt: now, useCandidate, roleWhenSent: this.roleValue });
+    const timeoutMs = this.checkTimeoutMs(pair, useCandidate, now);
+    this.inFlight.set(pair.id, {
+      sentAt: now,
+      expiresAt: now + timeoutMs,
+      useCandidate,
+      roleWhenSent: this.roleValue,
+    });
     this.firstCheckAt ??= now;
     this.nextCheckAt = now + this.config.pacingMs;
-    this.actions.push({ type: 'check', pairId: pair.id, useCandidate, triggered });
+    this.actions.push(
+      timeoutMs > this.config.checkTimeoutMs
+        ? { type: 'check', pairId: pair.id, useCandidate, triggered, timeoutMs }
+        : { type: 'check', pairId: pair.id, useCandidate, triggered },
+    );
+  }
+
+  /**
+   * `checkTimeoutMs`, but while we wait for the peer an S-O check towards its reflexive candidate keeps its SYN
+   * until the wait ends (peer-wait.ts): the peer's late SYN must meet this socket. A fresh socket from the same
+   * port would answer it with another initial sequence number, which our NAT, still tracking the first SYN, drops
+   * as out of window (measured: the listener's SYN-ACK never reached the peer, and its half-open connection held
+   * the 4-tuple, so every new dial got EADDRNOTAVAIL).
+   */
+  private checkTimeoutMs(pair: CandidatePair, useCandidate: boolean, now: number): number {
+    const base = this.config.checkTimeoutMs;
+    const end = this.startedAt === undefined ? undefined : this.peerWaitEnd(this.startedAt);
+    // only a check that opens the connection waits for a SYN; one on a valid pair's connection is answered or lost
+    const opens = !useCandidate && pair.state !== 'succeeded';
+    if (end === undefined || !opens || pair.local.tcpType !== 'so' || pair.remote.type === 'host')
+      return base;
+    return Math.max(base, end - now);
   }
 
   private select(pair: CandidatePair): void {
@@ -647,13 +728,20 @@ export class Checklist {
       : Math.max(this.remoteEndOfCandidatesAt, startedAt);
   }
 
-  /** A pair on our passive candidate can succeed only if the peer connects: it gets `passiveGraceMs` after the peer's end-of-candidates. */
+  /**
+   * A pair on our passive candidate can succeed only if the peer connects: it gets `passiveGraceMs` after the
+   * peer's end-of-candidates, or after the peer's first check when that came later (its other dials follow).
+   */
   private canStillSucceed(pair: CandidatePair, now: number, startedAt: number): boolean {
     if (pair.state === 'failed') return false;
     if (isPassiveLocal(pair) && pair.state === 'waiting' && !remoteHasConnected(pair)) {
-      return now < this.remoteEndAt(startedAt) + this.passiveGraceMs();
+      return now < this.passiveDeadline(startedAt);
     }
     return true;
+  }
+
+  private passiveDeadline(startedAt: number): number {
+    return Math.max(this.remoteEndAt(startedAt), this.peerHeardAt ?? startedAt) + this.passiveGraceMs();
   }
 
   private passiveGraceMs(): number {
@@ -665,6 +753,8 @@ export class Checklist {
     const startedAt = this.startedAt;
     if (startedAt === undefined || !this.localGatheringComplete || now < this.remoteEndAt(startedAt)) return;
     const pairs = this.store.sorted();
+    // no pair at all (no address family in common): the peer cannot reach us either, so there is nobody to wait for
+    if (pairs.length > 0 && this.waitingForPeer(now)) return;
     if (pairs.some((p) => this.canStillSucceed(p, now, startedAt))) return;
     this.fail(pairs.length === 0 ? 'no candidate pairs' : 'all candidate pairs failed');
   }

@@ -14,6 +14,12 @@ export interface ChecklistConfig {
    * to connect (default: `checkTimeoutMs`, one check's time for the peer's dial to arrive).
    */
   passiveGraceMs?: number;
+  /**
+   * While no check of the peer has arrived (it may not hold our candidates yet), how long after its
+   * end-of-candidates ICE keeps going before it can fail, checking failed pairs again meanwhile (peer-wait.ts).
+   * Undefined: no such wait, failed pairs stay failed (the agent passes its `connectTimeoutMs`).
+   */
+  peerWaitMs?: number;
   /** RFC 8445 §6.1.2.5 limit on the number of pairs (100). */
   maxPairs: number;
   /** Controlling: how long after the first check to wait for a better pair before nominating (default 800). */
@@ -43,6 +49,7 @@ export function validateChecklistConfig(config: ChecklistConfig): void {
   atLeast('pacingMs', config.pacingMs, 1);
   atLeast('checkTimeoutMs', config.checkTimeoutMs, 1);
   if (config.passiveGraceMs !== undefined) atLeast('passiveGraceMs', config.passiveGraceMs, 0);
+  if (config.peerWaitMs !== undefined) atLeast('peerWaitMs', config.peerWaitMs, 0);
   atLeast('maxPairs', config.maxPairs, 1);
   atLeast('nominationWaitMs', config.nominationWaitMs, 0);
   if (config.relayNominationWaitMs !== undefined)

@@ -25,6 +25,10 @@ export interface CandidatePair {
   rttMs?: number;
   lastCheckAt?: number;
   failureReason?: string;
+  /** Failed while the peer had not checked us yet: checked again at this time (peer-wait.ts). */
+  retryAt?: number;
+  /** How many times the pair was checked again after failing (peer-wait.ts). */
+  retries?: number;
 }
 
 /** RFC 8445 §6.1.2.3: G is the controlling agent's candidate priority, D the controlled agent's. */

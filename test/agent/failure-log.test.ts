@@ -55,6 +55,8 @@ describe('DEBUG=ice-tcp:* tells why ICE failed', () => {
       addresses: ['127.0.0.1'],
       tcpTypes: ['active', 'passive'],
       checkTimeoutMs: 400,
+      // the dead ends are there from the start: no waiting for a peer that might get our candidates later
+      peerWaitMs: 0,
     });
     cleanup.push(() => agent.close());
     const failed = agent.connect().then(

@@ -203,6 +203,8 @@ describe("a peer's error response", () => {
         addresses: ['127.0.0.1'],
         tcpTypes: ['active'],
         gatherTimeoutMs: 1000,
+        // the peer is there from the start and answers every check: no waiting for it to get our candidates
+        peerWaitMs: 0,
       });
       cleanups.push(() => agent.close());
       agent.on('error', (e) => errors.push(e));
