@@ -4,7 +4,13 @@ import type { Candidate, LocalCandidate, IceRole as Role } from '../candidate/ty
 import { InvalidArgumentError } from '../errors.js';
 import type { ChecklistAction, IncomingCheck, IncomingCheckResult } from './actions.js';
 import { type ChecklistConfig, type ChecklistState, validateChecklistConfig } from './config.js';
-import { nextOrdinaryPair, pairToUnfreeze, placeNewPair, unfreezeFoundation } from './freezing.js';
+import {
+  nextOrdinaryPair,
+  pairToUnfreeze,
+  placeNewPair,
+  thawNextOfFoundation,
+  unfreezeFoundation,
+} from './freezing.js';
 import { hopelessReason, type NatEvidence, type NatProfiles, publicAddresses } from './nat-evidence.js';
 import { choosePairToNominate, type NominationTiming, nominationDueAt } from './nomination.js';
 import {
@@ -32,6 +38,8 @@ interface CheckInFlight {
   sentAt: number;
   /** When the check times out: `sentAt + checkTimeoutMs`, or later for a kept S-O SYN (peer-wait.ts). */
   expiresAt: number;
+  /** A kept S-O SYN: at `sentAt + checkTimeoutMs` it stops holding its foundation (the next pair thaws). */
+  releaseAt?: number;
   useCandidate: boolean;
   roleWhenSent: Role;
 }
@@ -207,9 +215,16 @@ export class Checklist {
     if (this.triggered.some((t) => this.canSendTriggered(t))) times.push(this.nextCheckAt);
     else if (this.hasOrdinaryPair())
       times.push(Math.max(this.nextCheckAt, this.predictionHoldEnd() ?? this.nextCheckAt));
-    for (const check of this.inFlight?.values() ?? []) times.push(check.expiresAt);
+    for (const check of this.inFlight?.values() ?? []) times.push(check.releaseAt ?? check.expiresAt);
     const nominationDeadline = this.nominationDeadline();
     if (nominationDeadline !== undefined) times.push(nominationDeadline);
+    times.push(...this.waitDeadlines());
+    return times.length === 0 ? undefined : Math.min(...times);
+  }
+
+  /** The coming moments at which ICE may fail or a failed pair is due again (peer-wait.ts). */
+  private waitDeadlines(): number[] {
+    const times: number[] = [];
     if (this.localGatheringComplete && this.startedAt !== undefined) {
       const remoteEnd = this.remoteEndAt(this.startedAt);
       for (const t of [remoteEnd, this.passiveDeadline(this.startedAt), this.peerWaitEnd(this.startedAt)]) {
@@ -217,7 +232,7 @@ export class Checklist {
       }
     }
     if (this.nextRetryAt !== undefined && this.waitingForPeer(this.latestNow)) times.push(this.nextRetryAt);
-    return times.length === 0 ? undefined : Math.min(...times);
+    return times;
   }
 
   /** Our check on the pair was answered with a success response. */
@@ -523,7 +538,12 @@ export class Checklist {
   private expireChecks(now: number): void {
     for (const [pairId, check] of [...(this.inFlight ?? [])]) {
       const pair = this.store.get(pairId);
-      if (pair && now >= check.expiresAt) this.failPair(pair, 'timeout');
+      if (!pair) continue;
+      if (now >= check.expiresAt) this.failPair(pair, 'timeout');
+      else if (check.releaseAt !== undefined && now >= check.releaseAt) {
+        check.releaseAt = undefined;
+        thawNextOfFoundation(pair.foundation, this.store.sorted());
+      }
     }
   }
 
@@ -680,16 +700,18 @@ export class Checklist {
     pair.lastCheckAt = now;
     this.inFlight ??= new Map();
     const timeoutMs = this.checkTimeoutMs(pair, useCandidate, now);
+    const kept = timeoutMs > this.config.checkTimeoutMs;
     this.inFlight.set(pair.id, {
       sentAt: now,
       expiresAt: now + timeoutMs,
+      ...(kept ? { releaseAt: now + this.config.checkTimeoutMs } : {}),
       useCandidate,
       roleWhenSent: this.roleValue,
     });
     this.firstCheckAt ??= now;
     this.nextCheckAt = now + this.config.pacingMs;
     this.actions.push(
-      timeoutMs > this.config.checkTimeoutMs
+      kept
         ? { type: 'check', pairId: pair.id, useCandidate, triggered, timeoutMs }
         : { type: 'check', pairId: pair.id, useCandidate, triggered },
     );

@@ -43,6 +43,17 @@ export function unfreezeFoundation(foundation: string, pairs: readonly Candidate
   }
 }
 
+/**
+ * Thaws the best frozen pair of the foundation, if any: a kept S-O SYN (peer-wait.ts) no longer holds its
+ * foundation once a check's usual time is over, so the next 5-tuple (a spare S-O port) gets its turn.
+ */
+export function thawNextOfFoundation(foundation: string, pairs: readonly CandidatePair[]): void {
+  const next = pairs.find(
+    (p) => p.state === 'frozen' && p.foundation === foundation && takesPartInFreezing(p),
+  );
+  if (next) next.state = 'waiting';
+}
+
 /** The highest-priority pair an ordinary check may go to: waiting, and openable from our side. */
 export function nextOrdinaryPair(pairs: readonly CandidatePair[]): CandidatePair | undefined {
   return pairs.find((p) => p.state === 'waiting' && takesPartInFreezing(p));

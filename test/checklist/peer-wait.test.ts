@@ -119,4 +119,30 @@ describe('waiting for a peer that has not checked us yet (it may get our candida
     list.poll(2510);
     expect(list.getPair('S|X')?.state).toBe('in-progress');
   });
+  it("a kept S-O SYN stops holding its foundation after a check's time: the spare port's pair thaws", () => {
+    const list = new Checklist(testConfig({ peerWaitMs: WAIT_MS }));
+    // the primary S-O port and a spare one, in one foundation (gather/spare-so.ts), towards one srflx candidate
+    list.addLocalCandidate(
+      localCandidate('S', { tcpType: 'so', port: 50020, foundation: 'so', otherPreference: 2 }),
+      0,
+    );
+    list.addLocalCandidate(
+      localCandidate('T', { tcpType: 'so', port: 50021, foundation: 'so', otherPreference: 1 }),
+      0,
+    );
+    list.addRemoteCandidate(
+      remoteCandidate({ id: 'X', tcpType: 'so', type: 'srflx', address: '203.0.113.1', port: 41000 }),
+      0,
+    );
+    list.setLocalGatheringComplete(0);
+    list.setRemoteEndOfCandidates(0);
+    list.start(0);
+    expect(checks(list.poll(0)).map((c) => c.pairId)).toEqual(['S|X']);
+    expect(list.getPair('T|X')?.state).toBe('frozen');
+    expect(checks(list.poll(2499))).toEqual([]);
+    // a lock-out of the primary 5-tuple must not hold the connection: the spare's pair goes out, the primary stays
+    const spare = checks(list.poll(2500));
+    expect(spare.map((c) => c.pairId)).toEqual(['T|X']);
+    expect(list.getPair('S|X')?.state).toBe('in-progress');
+  });
 });
