@@ -7,8 +7,9 @@
  * us, and a pair that failed because the peer was not ready (its NAT had no mapping for our SYN yet, its TURN
  * server no permission for us, nobody listening) may succeed once it is. So while no check of the peer has
  * arrived, ICE does not fail before `peerWaitMs` after the peer's end-of-candidates, and failed pairs are checked
- * again: 1 s, 2 s, 4 s, then every 8 s after they failed. Measured in the NAT lab with the peer's lines 3 s late
- * (README, "The NAT matrix", signalling latency).
+ * again: 1 s, 2 s, 4 s, then every 8 s after they failed. An S-O check towards a reflexive candidate is not
+ * repeated but kept, SYN and all, until the wait ends (the checklist's `checkTimeoutMs`). Measured in the NAT lab
+ * with the peer's lines 3 s late (README, "Waiting for a late peer").
  */
 
 /** Pause before each repeated check of a failed pair, by how many repeats it had; the last one repeats. */
