@@ -699,7 +699,7 @@ export class Checklist {
     pair.checksSent += 1;
     pair.lastCheckAt = now;
     this.inFlight ??= new Map();
-    const timeoutMs = this.checkTimeoutMs(pair, useCandidate, now);
+    const timeoutMs = this.timeoutOfCheck(pair, useCandidate, now);
     const kept = timeoutMs > this.config.checkTimeoutMs;
     this.inFlight.set(pair.id, {
       sentAt: now,
@@ -724,7 +724,7 @@ export class Checklist {
    * as out of window (measured: the listener's SYN-ACK never reached the peer, and its half-open connection held
    * the 4-tuple, so every new dial got EADDRNOTAVAIL).
    */
-  private checkTimeoutMs(pair: CandidatePair, useCandidate: boolean, now: number): number {
+  private timeoutOfCheck(pair: CandidatePair, useCandidate: boolean, now: number): number {
     const base = this.config.checkTimeoutMs;
     const end = this.startedAt === undefined ? undefined : this.peerWaitEnd(this.startedAt);
     // only a check that opens the connection waits for a SYN; one on a valid pair's connection is answered or lost

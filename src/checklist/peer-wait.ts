@@ -8,7 +8,7 @@
  * server no permission for us, nobody listening) may succeed once it is. So while no check of the peer has
  * arrived, ICE does not fail before `peerWaitMs` after the peer's end-of-candidates, and failed pairs are checked
  * again: 1 s, 2 s, 4 s, then every 8 s after they failed. An S-O check towards a reflexive candidate is not
- * repeated but kept, SYN and all, until the wait ends (the checklist's `checkTimeoutMs`). Measured in the NAT lab
+ * repeated but kept, SYN and all, until the wait ends (the checklist's `timeoutOfCheck`). Measured in the NAT lab
  * with the peer's lines 3 s late (README, "Waiting for a late peer").
  */
 

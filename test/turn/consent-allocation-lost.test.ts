@@ -88,6 +88,15 @@ describe.skipIf(!ok)('a TURN allocation lost while coturn keeps running', () => 
     return { p, ca, cb };
   }
 
+  /** {@link relayedPair} after a round trip: alice's control connection, and her next 'disconnected' from now. */
+  async function relayedPairBeforeLoss() {
+    const { p, ca, cb } = await relayedPair();
+    await roundTrip(ca, cb);
+    const control = controlConnection(ca);
+    const disconnectedSoon = nextState(p.alice, 'disconnected', SLACK);
+    return { control, disconnectedSoon, lostAt: performance.now() };
+  }
+
   it('the relayed selected pair goes disconnected at once, with ERR_CONNECTION_LOST naming the relay', async () => {
     const { p, ca, cb } = await relayedPair();
     expect(ca.localCandidate.type).toBe('relay');
@@ -120,11 +129,7 @@ describe.skipIf(!ok)('a TURN allocation lost while coturn keeps running', () => 
   // A server resets the allocation's data connections and its control connection together, and which reset is
   // read first is chance: in one CI run the data connection's came first and the reason was a plain 'reset'.
   it('names the relay also when the reset of the relayed connection is read before that of the control connection', async () => {
-    const { p, ca, cb } = await relayedPair();
-    await roundTrip(ca, cb);
-    const control = controlConnection(ca);
-    const disconnectedSoon = nextState(p.alice, 'disconnected', SLACK);
-    const lostAt = performance.now();
+    const { control, disconnectedSoon, lostAt } = await relayedPairBeforeLoss();
     // the data connection first, then the control connection, while this process reads nothing: both resets
     // wait in its sockets and are read in that order
     const data = coturnSockets(coturn, control.address, `!= :${control.port}`).join(' ');
@@ -143,11 +148,7 @@ describe.skipIf(!ok)('a TURN allocation lost while coturn keeps running', () => 
   });
 
   it('calls a reset of the relayed connection a reset when the allocation lives on', async () => {
-    const { p, ca, cb } = await relayedPair();
-    await roundTrip(ca, cb);
-    const control = controlConnection(ca);
-    const disconnectedSoon = nextState(p.alice, 'disconnected', SLACK);
-    const lostAt = performance.now();
+    const { control, disconnectedSoon, lostAt } = await relayedPairBeforeLoss();
     execFileSync('ss', coturnSockets(coturn, control.address, `!= :${control.port}`));
     const disconnected = await disconnectedSoon;
     console.info(
